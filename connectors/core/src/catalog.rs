@@ -1,0 +1,237 @@
+//! The catalog: what introspection found, in engine-neutral terms.
+//!
+//! A [`Catalog`] is immutable once built; a refresh builds a new one and the
+//! service swaps it in atomically, so requests always see one consistent view.
+
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The API type of a column (API.md §5). Engines map their native types onto it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiType {
+    Integer,
+    Bigint,
+    Decimal,
+    Float,
+    Boolean,
+    String,
+    Text,
+    Date,
+    Time,
+    Datetime,
+    Timestamp,
+    Uuid,
+    Binary,
+    Json,
+    ObjectId,
+    Array,
+    Object,
+}
+
+impl ApiType {
+    /// Whether values of this type are text in the database (LIKE applies directly).
+    pub fn is_textual(self) -> bool {
+        matches!(self, ApiType::String | ApiType::Text)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Column {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub api_type: ApiType,
+    /// The engine's own spelling of the type, e.g. `numeric(10,2)`.
+    pub db_type: String,
+    /// The type to cast bound parameters to (no modifiers), e.g. `numeric`.
+    #[serde(skip)]
+    pub cast_type: String,
+    pub allow_null: bool,
+    /// The default as the engine reports it (an SQL expression for SQL engines).
+    pub default: Option<String>,
+    pub is_primary_key: bool,
+    pub auto_increment: bool,
+    /// Computed by the database (generated columns): never written.
+    #[serde(skip)]
+    pub generated: bool,
+    pub is_unique: bool,
+    pub is_foreign_key: bool,
+    pub ref_table: Option<String>,
+    pub ref_field: Option<String>,
+    pub length: Option<i64>,
+    pub precision: Option<i64>,
+    pub scale: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+impl Column {
+    /// A column with the given name and types and every flag off.
+    pub fn new(name: impl Into<String>, api_type: ApiType, db_type: impl Into<String>) -> Self {
+        let db_type = db_type.into();
+        Self {
+            name: name.into(),
+            api_type,
+            cast_type: db_type.clone(),
+            db_type,
+            allow_null: true,
+            default: None,
+            is_primary_key: false,
+            auto_increment: false,
+            generated: false,
+            is_unique: false,
+            is_foreign_key: false,
+            ref_table: None,
+            ref_field: None,
+            length: None,
+            precision: None,
+            scale: None,
+            description: None,
+        }
+    }
+
+    /// Whether an insert must give this column a value.
+    pub fn is_required(&self) -> bool {
+        !self.allow_null && self.default.is_none() && !self.auto_increment && !self.generated
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TableKind {
+    Table,
+    View,
+    /// A MongoDB collection.
+    Collection,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ForeignKey {
+    pub columns: Vec<String>,
+    /// The API name of the referenced table.
+    pub ref_table: String,
+    pub ref_columns: Vec<String>,
+}
+
+/// A relationship in DreamFactory's terms, derived from foreign keys.
+#[derive(Debug, Clone, Serialize)]
+pub struct Related {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub field: Vec<String>,
+    pub ref_table: String,
+    pub ref_field: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// The API name: `table`, or `schema.table` when a service spans several schemas.
+    pub name: String,
+    /// The engine's schema (Postgres schema, MySQL database), if any.
+    pub schema: Option<String>,
+    /// The engine's own name of the table.
+    pub db_name: String,
+    pub kind: TableKind,
+    /// Whether writes are accepted (false for non-updatable views).
+    pub writable: bool,
+    pub description: Option<String>,
+    pub columns: Vec<Column>,
+    pub primary_key: Vec<String>,
+    pub foreign_keys: Vec<ForeignKey>,
+    pub related: Vec<Related>,
+    /// The schema was inferred from a sample of documents (MongoDB).
+    pub inferred: bool,
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    pub fn is_view(&self) -> bool {
+        self.kind == TableKind::View
+    }
+
+    /// Columns in primary-key order.
+    pub fn key_columns(&self) -> Vec<&Column> {
+        self.primary_key
+            .iter()
+            .filter_map(|k| self.column(k))
+            .collect()
+    }
+}
+
+/// Every table and view of one service.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    tables: Vec<Arc<Table>>,
+    by_name: HashMap<String, usize>,
+}
+
+impl Catalog {
+    /// Builds the catalog: marks foreign-key columns and derives relationships.
+    pub fn new(mut tables: Vec<Table>) -> Self {
+        tables.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut related: Vec<(usize, Related)> = Vec::new();
+        for (i, t) in tables.iter().enumerate() {
+            for fk in &t.foreign_keys {
+                related.push((
+                    i,
+                    Related {
+                        name: format!("{}_by_{}", fk.ref_table, fk.columns.join("_")),
+                        kind: "belongs_to",
+                        field: fk.columns.clone(),
+                        ref_table: fk.ref_table.clone(),
+                        ref_field: fk.ref_columns.clone(),
+                    },
+                ));
+                if let Some(j) = tables.iter().position(|o| o.name == fk.ref_table) {
+                    related.push((
+                        j,
+                        Related {
+                            name: format!("{}_by_{}", t.name, fk.columns.join("_")),
+                            kind: "has_many",
+                            field: fk.ref_columns.clone(),
+                            ref_table: t.name.clone(),
+                            ref_field: fk.columns.clone(),
+                        },
+                    ));
+                }
+            }
+        }
+        for (i, r) in related {
+            tables[i].related.push(r);
+        }
+        for t in &mut tables {
+            let fks = t.foreign_keys.clone();
+            for fk in fks {
+                if let [col] = fk.columns.as_slice()
+                    && let Some(c) = t.columns.iter_mut().find(|c| &c.name == col)
+                {
+                    c.is_foreign_key = true;
+                    c.ref_table = Some(fk.ref_table.clone());
+                    c.ref_field = fk.ref_columns.first().cloned();
+                }
+            }
+        }
+        let by_name = tables
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.name.clone(), i))
+            .collect();
+        Self {
+            tables: tables.into_iter().map(Arc::new).collect(),
+            by_name,
+        }
+    }
+
+    pub fn table(&self, name: &str) -> Option<&Arc<Table>> {
+        self.by_name.get(name).map(|&i| &self.tables[i])
+    }
+
+    pub fn tables(&self) -> &[Arc<Table>] {
+        &self.tables
+    }
+}

@@ -1,0 +1,122 @@
+//! Checks of value forms shared by every connector (API.md §1 value mapping).
+//!
+//! These validate the text forms the contract accepts as input, so a bad date
+//! is rejected the same way on an engine that would store anything (SQLite).
+
+fn digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `YYYY-MM-DD`
+pub fn is_date(s: &str) -> bool {
+    let p: Vec<&str> = s.split('-').collect();
+    matches!(p.as_slice(), [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2
+        && digits(y) && digits(m) && digits(d)
+        && (1..=12).contains(&m.parse::<u32>().unwrap_or(0))
+        && (1..=31).contains(&d.parse::<u32>().unwrap_or(0)))
+}
+
+/// `HH:MM[:SS[.ffffff]]`, optionally followed by a zone (`Z`, `+HH[:MM]`).
+pub fn is_time(s: &str) -> bool {
+    let (clock, _) = split_zone(s);
+    let (hms, frac) = match clock.split_once('.') {
+        Some((a, f)) => (a, Some(f)),
+        None => (clock, None),
+    };
+    if frac.is_some_and(|f| !digits(f)) {
+        return false;
+    }
+    let p: Vec<&str> = hms.split(':').collect();
+    let ok2 =
+        |x: &&str, max: u32| x.len() == 2 && digits(x) && x.parse::<u32>().is_ok_and(|v| v <= max);
+    match p.as_slice() {
+        [h, m] => frac.is_none() && ok2(h, 24) && ok2(m, 59),
+        [h, m, sec] => ok2(h, 24) && ok2(m, 59) && ok2(sec, 60),
+        _ => false,
+    }
+}
+
+fn split_zone(s: &str) -> (&str, Option<&str>) {
+    if let Some(stripped) = s.strip_suffix('Z').or_else(|| s.strip_suffix('z')) {
+        return (stripped, Some("Z"));
+    }
+    if let Some(i) = s.rfind(['+', '-']) {
+        let zone = &s[i + 1..];
+        let ok = match zone.split_once(':') {
+            Some((h, m)) => h.len() == 2 && m.len() == 2 && digits(h) && digits(m),
+            None => (zone.len() == 2 || zone.len() == 4) && digits(zone),
+        };
+        if ok {
+            return (&s[..i], Some(zone));
+        }
+    }
+    (s, None)
+}
+
+/// RFC 3339 date-time (`T` or a space between date and time; zone optional,
+/// since `timestamp without time zone` columns have none).
+pub fn is_datetime(s: &str) -> bool {
+    let Some((date, time)) = s.split_once(['T', 't', ' ']) else {
+        return is_date(s);
+    };
+    is_date(date) && is_time(time)
+}
+
+/// A UUID in its 8-4-4-4-12 hex form (braces and case accepted).
+pub fn is_uuid(s: &str) -> bool {
+    let s = s.trim_start_matches('{').trim_end_matches('}');
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// A JSON number's text: `-?digits[.digits][e[+-]digits]`.
+pub fn is_decimal(s: &str) -> bool {
+    s.parse::<serde_json::Number>().is_ok() && !s.starts_with('+')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms() {
+        for (s, ok) in [
+            ("2024-01-31", true),
+            ("2024-13-01", false),
+            ("2024-1-01", false),
+            ("x", false),
+        ] {
+            assert_eq!(is_date(s), ok, "{s}");
+        }
+        for (s, ok) in [
+            ("10:30", true),
+            ("10:30:00", true),
+            ("10:30:00.123456", true),
+            ("10:30:00+02:00", true),
+            ("25:00", false),
+            ("10:3", false),
+            ("10:30.5", false),
+        ] {
+            assert_eq!(is_time(s), ok, "{s}");
+        }
+        for (s, ok) in [
+            ("2024-01-31T10:30:00Z", true),
+            ("2024-01-31 10:30:00", true),
+            ("2024-01-31T10:30:00.5+05:30", true),
+            ("2024-01-31", true),
+            ("2024-01-31T", false),
+            ("yesterday", false),
+        ] {
+            assert_eq!(is_datetime(s), ok, "{s}");
+        }
+        assert!(is_uuid("123e4567-e89b-12d3-a456-426614174000"));
+        assert!(!is_uuid("123e4567-e89b-12d3-a456-42661417400"));
+        assert!(
+            is_decimal("-12.50") && is_decimal("1e5") && !is_decimal("1,5") && !is_decimal("abc")
+        );
+    }
+}

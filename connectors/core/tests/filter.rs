@@ -1,0 +1,175 @@
+//! Table tests for the filter language: every production and every error.
+
+use gatehouse_core::filter::{Expr, FilterError};
+use serde_json::json;
+
+/// Parses and prints the canonical, fully parenthesised form.
+fn canon(input: &str) -> String {
+    match Expr::parse(input) {
+        Ok(e) => e.to_string(),
+        Err(e) => format!("ERR {e}"),
+    }
+}
+
+#[test]
+fn productions() {
+    let cases: &[(&str, &str)] = &[
+        // comparisons, symbolic and named
+        ("a = 1", "a = 1"),
+        ("a != 1", "a != 1"),
+        ("a <> 1", "a != 1"),
+        ("a > 1", "a > 1"),
+        ("a >= 1", "a >= 1"),
+        ("a < 1", "a < 1"),
+        ("a <= 1", "a <= 1"),
+        ("a eq 1", "a = 1"),
+        ("a NE 1", "a != 1"),
+        ("a gt 1", "a > 1"),
+        ("a GTE 1", "a >= 1"),
+        ("a lt 1", "a < 1"),
+        ("a lte 1", "a <= 1"),
+        // values
+        ("a = 'x'", "a = 'x'"),
+        ("a = \"x\"", "a = 'x'"),
+        ("a = 'it''s'", "a = 'it''s'"),
+        ("a = \"say \"\"hi\"\"\"", "a = 'say \"hi\"'"),
+        ("a = ''", "a = ''"),
+        ("a = -12.50", "a = -12.50"),
+        ("a = 1e3", "a = 1e+3"),
+        ("a = 2.5E-3", "a = 2.5e-3"),
+        ("a = true", "a = true"),
+        ("a = FALSE", "a = false"),
+        ("a = :p", "a = :p"),
+        ("a = 'x AND b = 1'", "a = 'x AND b = 1'"),
+        // null comparisons become IS [NOT] NULL
+        ("a = null", "a IS NULL"),
+        ("a != NULL", "a IS NOT NULL"),
+        ("a is null", "a IS NULL"),
+        ("a IS NOT NULL", "a IS NOT NULL"),
+        // IN, LIKE, text matches, BETWEEN
+        ("a in (1, 2, 3)", "a IN (1, 2, 3)"),
+        ("a NOT IN ('x')", "a NOT IN ('x')"),
+        ("a like 'J%'", "a LIKE 'J%'"),
+        ("a not like '_x'", "a NOT LIKE '_x'"),
+        ("a contains '50%'", "a CONTAINS '50%'"),
+        ("a starts with 'ab'", "a STARTS WITH 'ab'"),
+        ("a ENDS WITH :s", "a ENDS WITH :s"),
+        ("a between 1 and 5", "a BETWEEN 1 AND 5"),
+        ("a not between 'a' and 'm'", "a NOT BETWEEN 'a' AND 'm'"),
+        // precedence: NOT > AND > OR
+        ("a = 1 or b = 2 and c = 3", "(a = 1 OR (b = 2 AND c = 3))"),
+        ("a = 1 and b = 2 or c = 3", "((a = 1 AND b = 2) OR c = 3)"),
+        ("not a = 1 and b = 2", "(NOT a = 1 AND b = 2)"),
+        ("not (a = 1 and b = 2)", "NOT (a = 1 AND b = 2)"),
+        ("(a = 1 or b = 2) and c = 3", "((a = 1 OR b = 2) AND c = 3)"),
+        ("a = 1 || b = 2 && c = 3", "(a = 1 OR (b = 2 AND c = 3))"),
+        (
+            "a between 1 and 2 and b = 3",
+            "(a BETWEEN 1 AND 2 AND b = 3)",
+        ),
+        ("not not a = 1", "NOT NOT a = 1"),
+        // DreamFactory's fully parenthesised style
+        ("(a = 1) AND (b = 'x')", "(a = 1 AND b = 'x')"),
+        ("((a = 1) OR (b = 2))", "(a = 1 OR b = 2)"),
+        // fields: dotted paths, unicode, keywords as part of names
+        ("address.city = 'Oslo'", "address.city = 'Oslo'"),
+        ("items.0.qty > 1", "items.0.qty > 1"),
+        ("prénom = 'Zoë'", "prénom = 'Zoë'"),
+        ("order_id = 1", "order_id = 1"),
+        ("android = 1", "android = 1"),
+        ("  a=1  ", "a = 1"),
+    ];
+    for (input, want) in cases {
+        assert_eq!(canon(input), *want, "filter: {input}");
+    }
+}
+
+#[test]
+fn errors() {
+    // (input, position, expected-substring)
+    let cases: &[(&str, usize, &str)] = &[
+        ("", 0, "a field name"),
+        ("a", 1, "an operator"),
+        ("a =", 3, "a value"),
+        ("a = 1 b = 2", 6, "an operator (AND, OR) or the end"),
+        ("a = 'x", 6, "closing ' of the string opened at position 4"),
+        ("a = \"x", 6, "closing \""),
+        ("(a = 1", 6, "')'"),
+        ("a = 1)", 5, "the end of the filter"),
+        ("a in 1", 5, "'(' after IN"),
+        ("a in (1 2)", 8, "',' or ')'"),
+        ("a in ()", 6, "a value"),
+        ("a like 5", 7, "a quoted string"),
+        ("a contains", 10, "a quoted string"),
+        ("a starts 'x'", 9, "WITH"),
+        ("a between 1 or 2", 12, "AND between"),
+        ("a is 5", 5, "NULL or NOT NULL"),
+        ("a is not 5", 9, "NULL"),
+        ("a not = 1", 6, "IN, LIKE or BETWEEN after NOT"),
+        ("a > null", 4, "null compares only"),
+        ("a = 1.", 6, "a digit after the decimal point"),
+        ("a = 1e", 6, "a digit in the exponent"),
+        ("a = 12abc", 6, "a space or operator"),
+        ("a = :", 5, "a parameter name"),
+        ("a = 1 and", 9, "a field name"),
+        ("and = 1", 0, "a field name"),
+        ("a ! 1", 2, "a field, value or operator"),
+        ("a = 1; drop table x", 5, "a field, value or operator"),
+        ("é = 'x' or", 10, "a field name"),
+    ];
+    for (input, pos, expected) in cases {
+        match Expr::parse(input) {
+            Ok(e) => panic!("{input:?} parsed as {e}"),
+            Err(FilterError {
+                position,
+                expected: exp,
+                ..
+            }) => {
+                assert_eq!(position, *pos, "position for {input:?} ({exp})");
+                assert!(
+                    exp.contains(expected),
+                    "{input:?}: {exp:?} lacks {expected:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn binding_params() {
+    let params = json!({"n": 5, "s": "x%", "nothing": null, "list": [1]});
+    let params = params.as_object().cloned().unwrap_or_default();
+    let bind = |f: &str| match Expr::parse(f).and_then(|e| e.bind(&params)) {
+        Ok(e) => e.to_string(),
+        Err(e) => format!("ERR {} @{}", e.expected, e.position),
+    };
+    assert_eq!(bind("a = :n"), "a = 5");
+    assert_eq!(bind("a in (:n, 7)"), "a IN (5, 7)");
+    assert_eq!(bind("a contains :s"), "a CONTAINS 'x%'");
+    assert_eq!(bind("a = :nothing"), "a IS NULL");
+    assert_eq!(bind("a != :nothing"), "a IS NOT NULL");
+    assert_eq!(bind("a between :n and :n"), "a BETWEEN 5 AND 5");
+    assert_eq!(
+        bind("a = :missing"),
+        "ERR a value for parameter :missing in params @4"
+    );
+    assert_eq!(
+        bind("a = :list"),
+        "ERR a scalar value for parameter :list @4"
+    );
+    assert_eq!(bind("a like :n"), "ERR a string @7");
+    assert_eq!(
+        bind("a > :nothing"),
+        "ERR a non-null value (null compares only with = or !=) @4"
+    );
+}
+
+#[test]
+fn fields_are_listed_in_order() {
+    let e =
+        Expr::parse("a = 1 or (b.c in (1) and not d is null)").unwrap_or_else(|e| panic!("{e}"));
+    let names: Vec<&str> = e.fields().iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["a", "b.c", "d"]);
+    let positions: Vec<usize> = e.fields().iter().map(|f| f.position).collect();
+    assert_eq!(positions, [0, 10, 29]);
+}

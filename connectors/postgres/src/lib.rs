@@ -1,0 +1,332 @@
+//! The PostgreSQL connector: a [`SqlDriver`] on sqlx. Rows come back as one
+//! JSON array built by the server (see the dialect), so values keep their
+//! exact text; sessions run in UTC so `timestamptz` values are RFC 3339 with
+//! a `+00:00` offset.
+
+use async_trait::async_trait;
+use gatehouse_core::catalog::{ApiType, Column, ForeignKey, Table, TableKind};
+use gatehouse_core::{
+    Capabilities, Catalog, ConnectionConfig, Connector, ConnectorError, ErrorKind, Record,
+};
+use gatehouse_sql::sqlx_support::{connect_error, map_error};
+use gatehouse_sql::{Dialect, Output, Query, SqlConnector, SqlDriver, SqlTransaction, SqlValue};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::{AssertSqlSafe, Postgres, Row};
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const CAPABILITIES: Capabilities = Capabilities {
+    transactions: true,
+    nulls_ordering: true,
+    like: true,
+};
+
+fn classify_connect(code: &str) -> Option<&'static str> {
+    match code {
+        "28P01" | "28000" => Some("authentication failed"),
+        "3D000" => Some("database does not exist"),
+        "57P03" => Some("the database is starting up"),
+        "53300" => Some("too many connections"),
+        _ => None,
+    }
+}
+
+/// Opens a pool on `cfg.url` (`postgres://user:pass@host:port/db`) and checks it answers.
+pub async fn connect(cfg: &ConnectionConfig) -> Result<Arc<dyn Connector>, ConnectorError> {
+    let opts = PgConnectOptions::from_str(&cfg.url)
+        .map_err(|e| connect_error(e, classify_connect))?
+        .application_name("gatehouse")
+        .options([("TimeZone", "UTC")]);
+    let opts = if cfg.read_only {
+        opts.options([("default_transaction_read_only", "on")])
+    } else {
+        opts
+    };
+    let pool = PgPoolOptions::new()
+        .max_connections(cfg.pool_max.max(1))
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(5))
+        .test_before_acquire(false)
+        .connect_with(opts)
+        .await
+        .map_err(|e| connect_error(e, classify_connect))?;
+    let schemas = if cfg.schemas.is_empty() {
+        vec!["public".to_string()]
+    } else {
+        cfg.schemas.clone()
+    };
+    Ok(Arc::new(SqlConnector::new(
+        Driver { pool, schemas },
+        "postgres",
+        CAPABILITIES,
+    )))
+}
+
+struct Driver {
+    pool: PgPool,
+    schemas: Vec<String>,
+}
+
+fn err(e: sqlx::Error) -> ConnectorError {
+    map_error(e, |code| match code {
+        // class 22: data exception (bad number, date, text representation, out of range)
+        c if c.starts_with("22") => Some(ErrorKind::InvalidValue),
+        // class 08: connection exception; 57P0x: shutdown; 53300: too many connections
+        c if c.starts_with("08") || c.starts_with("57P") || c == "53300" => {
+            Some(ErrorKind::Unavailable)
+        }
+        "25006" => Some(ErrorKind::ReadOnly),
+        // undefined table: the catalog is older than the database
+        "42P01" => Some(ErrorKind::NotFound),
+        _ => None,
+    })
+}
+
+fn bind(q: &Query) -> sqlx::query::Query<'static, Postgres, PgArguments> {
+    let mut query = sqlx::query(AssertSqlSafe(q.sql.clone()));
+    for p in &q.params {
+        query = match p {
+            SqlValue::Null => query.bind(None::<String>),
+            SqlValue::Bool(b) => query.bind(*b),
+            SqlValue::Int(i) => query.bind(*i),
+            SqlValue::Float(f) => query.bind(*f),
+            SqlValue::Text(s) => query.bind(s.clone()),
+            SqlValue::Bytes(b) => query.bind(b.clone()),
+        };
+    }
+    query
+}
+
+fn decode(row: Option<PgRow>, output: &Output) -> Result<Vec<Record>, ConnectorError> {
+    if *output != Output::JsonArray {
+        return Err(ConnectorError::internal("postgres expects JSON output"));
+    }
+    let Some(row) = row else {
+        return Ok(Vec::new());
+    };
+    let text: String = row.try_get(0).map_err(err)?;
+    serde_json::from_str(&text)
+        .map_err(|e| ConnectorError::internal(format!("json from postgres: {e}")))
+}
+
+#[async_trait]
+impl SqlDriver for Driver {
+    fn dialect(&self) -> &'static dyn Dialect {
+        &gatehouse_sql::Postgres
+    }
+
+    async fn records(&self, q: &Query) -> Result<Vec<Record>, ConnectorError> {
+        let row = bind(q).fetch_optional(&self.pool).await.map_err(err)?;
+        decode(row, &q.output)
+    }
+
+    async fn count(&self, q: &Query) -> Result<u64, ConnectorError> {
+        let row = bind(q).fetch_one(&self.pool).await.map_err(err)?;
+        let n: i64 = row.try_get(0).map_err(err)?;
+        Ok(n.max(0) as u64)
+    }
+
+    async fn begin(&self) -> Result<Box<dyn SqlTransaction>, ConnectorError> {
+        Ok(Box::new(Tx(self.pool.begin().await.map_err(err)?)))
+    }
+
+    async fn introspect(&self) -> Result<Catalog, ConnectorError> {
+        introspect(&self.pool, &self.schemas).await.map_err(err)
+    }
+
+    async fn ping(&self) -> Result<(), ConnectorError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(err)?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await
+    }
+}
+
+struct Tx(sqlx::Transaction<'static, Postgres>);
+
+#[async_trait]
+impl SqlTransaction for Tx {
+    async fn records(&mut self, q: &Query) -> Result<Vec<Record>, ConnectorError> {
+        let row = bind(q).fetch_optional(&mut *self.0).await.map_err(err)?;
+        decode(row, &q.output)
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), ConnectorError> {
+        self.0.commit().await.map_err(err)
+    }
+
+    async fn rollback(self: Box<Self>) -> Result<(), ConnectorError> {
+        self.0.rollback().await.map_err(err)
+    }
+}
+
+/// The API type of a Postgres type, by its (base) type name and category.
+pub fn api_type(base_type: &str, category: &str, typtype: &str) -> ApiType {
+    match base_type {
+        "int2" | "int4" => ApiType::Integer,
+        "int8" => ApiType::Bigint,
+        "numeric" => ApiType::Decimal,
+        "float4" | "float8" => ApiType::Float,
+        "bool" => ApiType::Boolean,
+        "text" => ApiType::Text,
+        "varchar" | "bpchar" | "char" | "name" | "citext" => ApiType::String,
+        "date" => ApiType::Date,
+        "time" | "timetz" => ApiType::Time,
+        "timestamp" => ApiType::Datetime,
+        "timestamptz" => ApiType::Timestamp,
+        "uuid" => ApiType::Uuid,
+        "bytea" => ApiType::Binary,
+        "json" | "jsonb" => ApiType::Json,
+        _ if category == "A" => ApiType::Array,
+        _ if typtype == "c" => ApiType::Object,
+        _ => ApiType::String,
+    }
+}
+
+/// Length, precision and scale from a type modifier (`atttypmod`).
+fn modifiers(base_type: &str, typmod: i32) -> (Option<i64>, Option<i64>, Option<i64>) {
+    if typmod < 0 {
+        return (None, None, None);
+    }
+    let m = i64::from(typmod) - 4;
+    match base_type {
+        "varchar" | "bpchar" | "char" => (Some(m), None, None),
+        "numeric" => (None, Some((m >> 16) & 0xffff), Some(m & 0xffff)),
+        _ => (None, None, None),
+    }
+}
+
+async fn introspect(pool: &PgPool, schemas: &[String]) -> Result<Catalog, sqlx::Error> {
+    let qualified = schemas.len() > 1;
+    let api_name = |schema: &str, table: &str| {
+        if qualified || !schemas.iter().any(|s| s == schema) {
+            format!("{schema}.{table}")
+        } else {
+            table.to_string()
+        }
+    };
+    let mut tables: Vec<Table> = Vec::new();
+    let mut index: HashMap<(String, String), usize> = HashMap::new();
+    for r in sqlx::query(include_str!("sql/tables.sql"))
+        .bind(schemas)
+        .fetch_all(pool)
+        .await?
+    {
+        let schema: String = r.try_get("schema_name")?;
+        let name: String = r.try_get("name")?;
+        let kind: String = r.try_get("kind")?;
+        index.insert((schema.clone(), name.clone()), tables.len());
+        tables.push(Table {
+            name: api_name(&schema, &name),
+            schema: Some(schema),
+            db_name: name,
+            kind: if matches!(kind.as_str(), "r" | "p" | "f") {
+                TableKind::Table
+            } else {
+                TableKind::View
+            },
+            writable: r.try_get("writable")?,
+            description: r.try_get("description")?,
+            columns: Vec::new(),
+            primary_key: Vec::new(),
+            foreign_keys: Vec::new(),
+            related: Vec::new(),
+            inferred: false,
+        });
+    }
+    let find = |r: &PgRow| -> Result<Option<usize>, sqlx::Error> {
+        Ok(index
+            .get(&(r.try_get("schema_name")?, r.try_get("table_name")?))
+            .copied())
+    };
+    for r in sqlx::query(include_str!("sql/columns.sql"))
+        .bind(schemas)
+        .fetch_all(pool)
+        .await?
+    {
+        let Some(i) = find(&r)? else { continue };
+        let base: String = r.try_get("base_type")?;
+        let category: String = r.try_get("category")?;
+        let typtype: String = r.try_get("typtype")?;
+        let api = api_type(&base, &category, &typtype);
+        let mut c = Column::new(
+            r.try_get::<String, _>("name")?,
+            api,
+            r.try_get::<String, _>("db_type")?,
+        );
+        c.cast_type = r.try_get("cast_type")?;
+        c.allow_null = r.try_get("allow_null")?;
+        c.default = r.try_get("default_expr")?;
+        c.generated = r.try_get("is_generated")?;
+        let identity: bool = r.try_get("is_identity")?;
+        c.auto_increment = identity
+            || c.default
+                .as_deref()
+                .is_some_and(|d| d.starts_with("nextval("));
+        c.description = r.try_get("description")?;
+        (c.length, c.precision, c.scale) = modifiers(&base, r.try_get("typmod")?);
+        tables[i].columns.push(c);
+    }
+    for r in sqlx::query(include_str!("sql/keys.sql"))
+        .bind(schemas)
+        .fetch_all(pool)
+        .await?
+    {
+        let Some(i) = find(&r)? else { continue };
+        let cols: Vec<String> = r.try_get("columns")?;
+        let t = &mut tables[i];
+        if r.try_get("is_primary")? {
+            for c in t.columns.iter_mut().filter(|c| cols.contains(&c.name)) {
+                c.is_primary_key = true;
+                c.allow_null = false;
+            }
+            t.primary_key = cols.clone();
+        }
+        if let [only] = cols.as_slice()
+            && let Some(c) = t.columns.iter_mut().find(|c| &c.name == only)
+        {
+            c.is_unique = true;
+        }
+    }
+    for r in sqlx::query(include_str!("sql/foreign_keys.sql"))
+        .bind(schemas)
+        .fetch_all(pool)
+        .await?
+    {
+        let Some(i) = find(&r)? else { continue };
+        let ref_schema: String = r.try_get("ref_schema")?;
+        let ref_table: String = r.try_get("ref_table")?;
+        tables[i].foreign_keys.push(ForeignKey {
+            columns: r.try_get("columns")?,
+            ref_table: api_name(&ref_schema, &ref_table),
+            ref_columns: r.try_get("ref_columns")?,
+        });
+    }
+    Ok(Catalog::new(tables))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types_and_modifiers() {
+        assert_eq!(api_type("int4", "N", "b"), ApiType::Integer);
+        assert_eq!(api_type("timestamptz", "D", "b"), ApiType::Timestamp);
+        assert_eq!(api_type("_int4", "A", "b"), ApiType::Array);
+        assert_eq!(api_type("mood", "E", "e"), ApiType::String);
+        assert_eq!(
+            modifiers("numeric", (10 << 16 | 2) + 4),
+            (None, Some(10), Some(2))
+        );
+        assert_eq!(modifiers("varchar", 44), (Some(40), None, None));
+        assert_eq!(modifiers("numeric", -1), (None, None, None));
+    }
+}

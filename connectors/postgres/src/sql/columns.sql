@@ -1,0 +1,30 @@
+-- Columns of every relation in the service's schemas ($1), in table order.
+-- db_type keeps modifiers (numeric(10,2)); cast_type drops them, for casting
+-- bound parameters without rounding them. Domains report their base type so
+-- the API type follows the underlying data. typmod carries length/precision.
+SELECT n.nspname AS schema_name,
+       c.relname AS table_name,
+       a.attname AS name,
+       format_type(a.atttypid, a.atttypmod) AS db_type,
+       format_type(a.atttypid, NULL) AS cast_type,
+       COALESCE(bt.typname, t.typname)::text AS base_type,
+       COALESCE(bt.typcategory, t.typcategory)::text AS category,
+       COALESCE(bt.typtype, t.typtype)::text AS typtype,
+       NOT a.attnotnull AS allow_null,
+       pg_get_expr(d.adbin, d.adrelid) AS default_expr,
+       a.attidentity <> '' AS is_identity,
+       a.attgenerated <> '' AS is_generated,
+       a.atttypmod AS typmod,
+       col_description(c.oid, a.attnum) AS description
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype
+LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+WHERE n.nspname = ANY($1::text[])
+  AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+  AND NOT c.relispartition
+  AND a.attnum > 0
+  AND NOT a.attisdropped
+ORDER BY 1, 2, a.attnum

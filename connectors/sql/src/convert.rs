@@ -1,0 +1,127 @@
+//! JSON values (request bodies, filter literals) to bound SQL parameters,
+//! checked against the column's API type so every engine rejects the same
+//! wrong values — SQLite would otherwise store text in an integer column.
+
+use crate::ast::{Param, SqlValue};
+use base64::Engine;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use gatehouse_core::value::{is_date, is_datetime, is_decimal, is_time, is_uuid};
+use gatehouse_core::{ApiType, Column, ConnectorError, ErrorKind};
+use serde_json::Value;
+
+const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+fn invalid(col: &Column, expected: &str) -> ConnectorError {
+    ConnectorError::public(
+        ErrorKind::InvalidValue,
+        format!("'{}' expects {expected}", col.name),
+    )
+    .with_field(&col.name)
+}
+
+/// The parameter for `value` written to or compared with `col`.
+pub fn param(value: &Value, col: &Column) -> Result<Param, ConnectorError> {
+    let cast = (!col.cast_type.is_empty()).then(|| col.cast_type.clone());
+    let mut json_array = false;
+    let v = match (col.api_type, value) {
+        (_, Value::Null) => SqlValue::Null,
+        (ApiType::Integer | ApiType::Bigint, v) => {
+            let n = match v {
+                Value::Number(n) => n.as_i64(),
+                Value::String(s) => s.trim().parse::<i64>().ok(),
+                _ => None,
+            };
+            SqlValue::Int(n.ok_or_else(|| invalid(col, "an integer"))?)
+        }
+        (ApiType::Decimal, v) => match v {
+            Value::Number(n) => SqlValue::Text(n.to_string()),
+            Value::String(s) if is_decimal(s.trim()) => SqlValue::Text(s.trim().to_string()),
+            _ => return Err(invalid(col, "a number")),
+        },
+        (ApiType::Float, v) => match v {
+            Value::Number(n) => {
+                SqlValue::Float(n.as_f64().ok_or_else(|| invalid(col, "a number"))?)
+            }
+            Value::String(s) => {
+                SqlValue::Float(s.trim().parse().map_err(|_| invalid(col, "a number"))?)
+            }
+            _ => return Err(invalid(col, "a number")),
+        },
+        (ApiType::Boolean, v) => SqlValue::Bool(match v {
+            Value::Bool(b) => *b,
+            Value::Number(n) if n.as_i64() == Some(0) => false,
+            Value::Number(n) if n.as_i64() == Some(1) => true,
+            Value::String(s) => match s.to_ascii_lowercase().as_str() {
+                "true" | "t" | "1" => true,
+                "false" | "f" | "0" => false,
+                _ => return Err(invalid(col, "a boolean")),
+            },
+            _ => return Err(invalid(col, "a boolean")),
+        }),
+        (ApiType::String | ApiType::Text, v) => match v {
+            Value::String(s) => SqlValue::Text(s.clone()),
+            Value::Number(n) => SqlValue::Text(n.to_string()),
+            Value::Bool(b) => SqlValue::Text(b.to_string()),
+            _ => return Err(invalid(col, "a string")),
+        },
+        (ApiType::Date, Value::String(s)) if is_date(s) => SqlValue::Text(s.clone()),
+        (ApiType::Date, _) => return Err(invalid(col, "a date (YYYY-MM-DD)")),
+        (ApiType::Time, Value::String(s)) if is_time(s) => SqlValue::Text(s.clone()),
+        (ApiType::Time, _) => return Err(invalid(col, "a time (HH:MM:SS)")),
+        (ApiType::Datetime | ApiType::Timestamp, Value::String(s)) if is_datetime(s) => {
+            SqlValue::Text(s.clone())
+        }
+        (ApiType::Datetime | ApiType::Timestamp, _) => {
+            return Err(invalid(col, "an RFC 3339 date-time"));
+        }
+        (ApiType::Uuid, Value::String(s)) if is_uuid(s) => SqlValue::Text(s.clone()),
+        (ApiType::Uuid, _) => return Err(invalid(col, "a UUID string")),
+        (ApiType::Binary, Value::String(s)) => {
+            SqlValue::Bytes(BASE64.decode(s).map_err(|_| invalid(col, "base64 text"))?)
+        }
+        (ApiType::Binary, _) => return Err(invalid(col, "base64 text")),
+        (ApiType::Json, v) => SqlValue::Text(v.to_string()),
+        (ApiType::Array, Value::Array(_)) => {
+            json_array = true;
+            SqlValue::Text(value.to_string())
+        }
+        (ApiType::Array | ApiType::Object | ApiType::ObjectId, Value::String(s)) => {
+            SqlValue::Text(s.clone())
+        }
+        (ApiType::Array | ApiType::Object | ApiType::ObjectId, v) => SqlValue::Text(v.to_string()),
+    };
+    Ok(Param {
+        value: v,
+        cast,
+        json_array,
+    })
+}
+
+/// A pattern parameter for LIKE (always text).
+pub fn text_param(text: String) -> Param {
+    Param {
+        value: SqlValue::Text(text),
+        cast: Some("text".into()),
+        json_array: false,
+    }
+}
+
+/// Escapes `%`, `_` and the escape character `\` so text matches literally.
+pub fn escape_like(text: &str) -> String {
+    let mut s = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    s
+}
+
+/// Base64 of binary column values, as the API writes them.
+pub fn encode_binary(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}

@@ -1,0 +1,78 @@
+use super::{Dialect, quote_with};
+use crate::ast::{ColRef, OutCol, Output, Param};
+use gatehouse_core::ApiType;
+
+/// PostgreSQL: `$n` placeholders cast to the column's type, and rows built into
+/// one JSON array by the database (`json_agg`), which keeps numeric text exact
+/// and spares a decode step per value.
+pub struct Postgres;
+
+/// The alias of the row source inside the JSON aggregate; unlikely to clash
+/// with a column name (a column of that name would shadow the row reference).
+const ROW: &str = "_gatehouse_row";
+
+impl Dialect for Postgres {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn quote(&self, ident: &str) -> String {
+        quote_with(ident, '"')
+    }
+
+    fn placeholder(&self, n: usize) -> String {
+        format!("${n}")
+    }
+
+    fn typed_param(&self, placeholder: String, p: &Param) -> String {
+        match (&p.cast, p.json_array) {
+            (Some(t), true) => {
+                format!("ARRAY(SELECT jsonb_array_elements_text({placeholder}::jsonb))::{t}")
+            }
+            (Some(t), false) => format!("{placeholder}::{t}"),
+            (None, _) => placeholder,
+        }
+    }
+
+    fn read_column(&self, col: &OutCol) -> String {
+        let q = self.quote(&col.name);
+        match col.api_type {
+            // encode() wraps lines at 76 characters; the API wants plain base64
+            ApiType::Binary => format!("translate(encode({q}, 'base64'), E'\\n', '')"),
+            _ => q,
+        }
+    }
+
+    fn like_operand(&self, col: &ColRef) -> String {
+        if col.textual {
+            self.quote(&col.name)
+        } else {
+            format!("{}::text", self.quote(&col.name))
+        }
+    }
+
+    fn limit_offset(&self, limit: Option<String>, offset: Option<String>) -> String {
+        let mut s = String::new();
+        if let Some(l) = limit {
+            s += &format!(" LIMIT {l}");
+        }
+        if let Some(o) = offset {
+            s += &format!(" OFFSET {o}");
+        }
+        s
+    }
+
+    fn default_value(&self, _default_sql: Option<&str>) -> String {
+        "DEFAULT".into()
+    }
+
+    fn finish_rows(&self, sql: String, _columns: &[OutCol], is_select: bool) -> (String, Output) {
+        let agg = format!("SELECT COALESCE(json_agg({ROW}), '[]')::text");
+        let sql = if is_select {
+            format!("{agg} FROM ({sql}) {ROW}")
+        } else {
+            format!("WITH {ROW} AS ({sql}) {agg} FROM {ROW}")
+        };
+        (sql, Output::JsonArray)
+    }
+}

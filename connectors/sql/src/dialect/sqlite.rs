@@ -1,0 +1,30 @@
+use super::{Dialect, quote_with};
+use crate::ast::{OutCol, Output};
+
+/// SQLite: `?` placeholders, no casts (type affinity converts bound text), rows
+/// decoded by the driver from SQLite's five storage classes. SQLite has no
+/// `SET col = DEFAULT`, so the catalog's default expression is printed instead.
+pub struct Sqlite;
+
+impl Dialect for Sqlite {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn quote(&self, ident: &str) -> String {
+        quote_with(ident, '"')
+    }
+
+    fn placeholder(&self, _n: usize) -> String {
+        "?".into()
+    }
+
+    fn default_value(&self, default_sql: Option<&str>) -> String {
+        // The default comes from the database's own schema, not from a request.
+        default_sql.map_or_else(|| "NULL".into(), |d| format!("({d})"))
+    }
+
+    fn finish_rows(&self, sql: String, columns: &[OutCol], _is_select: bool) -> (String, Output) {
+        (sql, Output::Rows(columns.to_vec()))
+    }
+}

@@ -1,0 +1,70 @@
+//! What the sqlx-based drivers share: mapping `sqlx::Error` to shared kinds
+//! and describing connection failures without echoing driver text.
+
+use gatehouse_core::{ConnectorError, ErrorKind};
+use sqlx::error::ErrorKind as SqlxKind;
+
+/// Maps a sqlx error to a connector error. `classify` lets an engine map its
+/// own codes (e.g. Postgres SQLSTATE class 22) before the generic kinds apply.
+pub fn map_error(e: sqlx::Error, classify: fn(&str) -> Option<ErrorKind>) -> ConnectorError {
+    let kind = match &e {
+        sqlx::Error::Database(db) => match db.kind() {
+            SqlxKind::UniqueViolation => ErrorKind::UniqueViolation,
+            SqlxKind::ForeignKeyViolation => ErrorKind::ForeignKeyViolation,
+            SqlxKind::NotNullViolation => ErrorKind::NotNull,
+            SqlxKind::CheckViolation | SqlxKind::ExclusionViolation => ErrorKind::Check,
+            _ => db
+                .code()
+                .as_deref()
+                .and_then(classify)
+                .unwrap_or(ErrorKind::Internal),
+        },
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_) => ErrorKind::Unavailable,
+        _ => ErrorKind::Internal,
+    };
+    let field = match &e {
+        sqlx::Error::Database(db) if kind != ErrorKind::Internal => {
+            db.constraint().map(str::to_string)
+        }
+        _ => None,
+    };
+    let mut err = ConnectorError::new(kind, e.to_string());
+    err.public = field.map(|c| format!("constraint '{c}' rejected the write"));
+    err
+}
+
+/// A short, safe reason a connection could not be opened (no driver text,
+/// which may include host names or user names the admin did not intend to share).
+pub fn connect_error(e: sqlx::Error, classify: fn(&str) -> Option<&'static str>) -> ConnectorError {
+    let reason = match &e {
+        sqlx::Error::Io(io) => match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => "connection refused",
+            std::io::ErrorKind::NotFound => "host or file not found",
+            std::io::ErrorKind::TimedOut => "connection timed out",
+            std::io::ErrorKind::PermissionDenied => "permission denied",
+            _ => "network error",
+        },
+        sqlx::Error::Tls(_) => "TLS negotiation failed",
+        sqlx::Error::PoolTimedOut => "timed out while connecting",
+        sqlx::Error::Configuration(_) => "invalid connection string",
+        sqlx::Error::Database(db) => db
+            .code()
+            .as_deref()
+            .and_then(classify)
+            .unwrap_or("the database refused the connection"),
+        _ => "could not connect",
+    };
+    let kind = if matches!(e, sqlx::Error::Configuration(_)) {
+        ErrorKind::InvalidInput
+    } else {
+        ErrorKind::Unavailable
+    };
+    let mut err = ConnectorError::new(kind, e.to_string());
+    err.public = Some(format!("cannot connect to the database: {reason}"));
+    err
+}

@@ -1,0 +1,390 @@
+//! The SQLite connector: a [`SqlDriver`] on sqlx. SQLite values come in five
+//! storage classes; the declared column type (via its API type) decides how
+//! each is written as JSON (0/1 as booleans, JSON text embedded, blobs as base64).
+
+use async_trait::async_trait;
+use gatehouse_core::catalog::{ApiType, Column, ForeignKey, Table, TableKind};
+use gatehouse_core::{
+    Capabilities, Catalog, ConnectionConfig, Connector, ConnectorError, ErrorKind, Record,
+};
+use gatehouse_sql::convert::encode_binary;
+use gatehouse_sql::sqlx_support::{connect_error, map_error};
+use gatehouse_sql::{
+    Dialect, OutCol, Output, Query, SqlConnector, SqlDriver, SqlTransaction, SqlValue,
+};
+use serde_json::{Number, Value};
+use sqlx::sqlite::{
+    SqliteArguments, SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteRow,
+};
+use sqlx::{AssertSqlSafe, Decode, Row, Sqlite, ValueRef};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const CAPABILITIES: Capabilities = Capabilities {
+    transactions: true,
+    nulls_ordering: true,
+    like: true,
+};
+
+/// Opens a pool on `cfg.url` (`sqlite://path/to/file.db`) and checks the file is a database.
+pub async fn connect(cfg: &ConnectionConfig) -> Result<Arc<dyn Connector>, ConnectorError> {
+    let classify = |_: &str| None;
+    let opts = SqliteConnectOptions::from_str(&cfg.url)
+        .map_err(|e| connect_error(e, classify))?
+        .create_if_missing(false)
+        .foreign_keys(true)
+        .read_only(cfg.read_only)
+        .busy_timeout(Duration::from_secs(5));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(cfg.pool_max.max(1))
+        .acquire_timeout(Duration::from_secs(5))
+        .test_before_acquire(false)
+        .connect_with(opts)
+        .await
+        .map_err(|e| connect_error(e, classify))?;
+    // A file that is not a database only fails on the first read.
+    sqlx::query("SELECT COUNT(*) FROM sqlite_schema")
+        .fetch_one(&pool)
+        .await
+        .map_err(|e| connect_error(e, |_| Some("not an SQLite database")))?;
+    Ok(Arc::new(SqlConnector::new(
+        Driver { pool },
+        "sqlite",
+        CAPABILITIES,
+    )))
+}
+
+struct Driver {
+    pool: SqlitePool,
+}
+
+fn err(e: sqlx::Error) -> ConnectorError {
+    map_error(e, |code| match code {
+        // SQLITE_MISMATCH, SQLITE_TOOBIG, SQLITE_RANGE
+        "20" | "18" | "25" => Some(ErrorKind::InvalidValue),
+        // SQLITE_BUSY, SQLITE_LOCKED, SQLITE_CANTOPEN
+        "5" | "6" | "14" => Some(ErrorKind::Unavailable),
+        _ => None,
+    })
+}
+
+fn bind(q: &Query) -> sqlx::query::Query<'static, Sqlite, SqliteArguments> {
+    let mut query = sqlx::query(AssertSqlSafe(q.sql.clone()));
+    for p in &q.params {
+        query = match p {
+            SqlValue::Null => query.bind(None::<String>),
+            SqlValue::Bool(b) => query.bind(*b),
+            SqlValue::Int(i) => query.bind(*i),
+            SqlValue::Float(f) => query.bind(*f),
+            SqlValue::Text(s) => query.bind(s.clone()),
+            SqlValue::Bytes(b) => query.bind(b.clone()),
+        };
+    }
+    query
+}
+
+fn decode_rows(rows: Vec<SqliteRow>, output: &Output) -> Result<Vec<Record>, ConnectorError> {
+    let Output::Rows(cols) = output else {
+        return Err(ConnectorError::internal("sqlite expects row output"));
+    };
+    rows.iter().map(|r| decode_row(r, cols)).collect()
+}
+
+fn decode_row(row: &SqliteRow, cols: &[OutCol]) -> Result<Record, ConnectorError> {
+    let mut rec = Record::with_capacity(cols.len());
+    for (i, c) in cols.iter().enumerate() {
+        let raw = row.try_get_raw(i).map_err(err)?;
+        let v = if raw.is_null() {
+            Value::Null
+        } else {
+            let class = raw.type_info().to_string();
+            let d = |e: sqlx::error::BoxDynError| {
+                ConnectorError::internal(format!("decode {}: {e}", c.name))
+            };
+            match class.as_str() {
+                "INTEGER" => {
+                    let n = <i64 as Decode<Sqlite>>::decode(raw).map_err(d)?;
+                    if c.api_type == ApiType::Boolean {
+                        Value::Bool(n != 0)
+                    } else {
+                        Value::Number(n.into())
+                    }
+                }
+                "REAL" => {
+                    let f = <f64 as Decode<Sqlite>>::decode(raw).map_err(d)?;
+                    Number::from_f64(f).map_or(Value::Null, Value::Number)
+                }
+                "BLOB" => Value::String(encode_binary(
+                    <&[u8] as Decode<Sqlite>>::decode(raw).map_err(d)?,
+                )),
+                _ => {
+                    let s = <String as Decode<Sqlite>>::decode(raw).map_err(d)?;
+                    match c.api_type {
+                        ApiType::Json => serde_json::from_str(&s).unwrap_or(Value::String(s)),
+                        ApiType::Boolean if s == "true" || s == "false" => Value::Bool(s == "true"),
+                        _ => Value::String(s),
+                    }
+                }
+            }
+        };
+        rec.insert(c.name.clone(), v);
+    }
+    Ok(rec)
+}
+
+#[async_trait]
+impl SqlDriver for Driver {
+    fn dialect(&self) -> &'static dyn Dialect {
+        &gatehouse_sql::Sqlite
+    }
+
+    async fn records(&self, q: &Query) -> Result<Vec<Record>, ConnectorError> {
+        let rows = bind(q).fetch_all(&self.pool).await.map_err(err)?;
+        decode_rows(rows, &q.output)
+    }
+
+    async fn count(&self, q: &Query) -> Result<u64, ConnectorError> {
+        let row = bind(q).fetch_one(&self.pool).await.map_err(err)?;
+        let n: i64 = row.try_get(0).map_err(err)?;
+        Ok(n.max(0) as u64)
+    }
+
+    async fn begin(&self) -> Result<Box<dyn SqlTransaction>, ConnectorError> {
+        Ok(Box::new(Tx(self.pool.begin().await.map_err(err)?)))
+    }
+
+    async fn introspect(&self) -> Result<Catalog, ConnectorError> {
+        introspect(&self.pool).await.map_err(err)
+    }
+
+    async fn ping(&self) -> Result<(), ConnectorError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(err)?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await
+    }
+}
+
+struct Tx(sqlx::Transaction<'static, Sqlite>);
+
+#[async_trait]
+impl SqlTransaction for Tx {
+    async fn records(&mut self, q: &Query) -> Result<Vec<Record>, ConnectorError> {
+        let rows = bind(q).fetch_all(&mut *self.0).await.map_err(err)?;
+        decode_rows(rows, &q.output)
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), ConnectorError> {
+        self.0.commit().await.map_err(err)
+    }
+
+    async fn rollback(self: Box<Self>) -> Result<(), ConnectorError> {
+        self.0.rollback().await.map_err(err)
+    }
+}
+
+/// The API type of a declared SQLite column type (SQLite's affinity rules,
+/// refined by common type names).
+pub fn api_type(declared: &str) -> ApiType {
+    let t = declared.to_ascii_uppercase();
+    let base = t.split('(').next().unwrap_or("").trim();
+    match base {
+        "BOOLEAN" | "BOOL" => ApiType::Boolean,
+        "BIGINT" | "INT8" | "UNSIGNED BIG INT" => ApiType::Bigint,
+        "DATE" => ApiType::Date,
+        "TIME" => ApiType::Time,
+        "DATETIME" => ApiType::Datetime,
+        "TIMESTAMP" => ApiType::Timestamp,
+        "JSON" | "JSONB" => ApiType::Json,
+        "UUID" => ApiType::Uuid,
+        "TEXT" | "CLOB" => ApiType::Text,
+        "DECIMAL" | "NUMERIC" | "MONEY" => ApiType::Decimal,
+        _ if t.contains("INT") => ApiType::Integer,
+        _ if t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT") => ApiType::String,
+        _ if t.contains("BLOB") => ApiType::Binary,
+        _ if t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB") => ApiType::Float,
+        "" => ApiType::String,
+        _ => ApiType::Decimal,
+    }
+}
+
+/// The (length, precision, scale) written in a declared type like `VARCHAR(40)`.
+fn type_modifiers(declared: &str, api: ApiType) -> (Option<i64>, Option<i64>, Option<i64>) {
+    let Some(args) = declared
+        .split_once('(')
+        .and_then(|(_, r)| r.split_once(')'))
+        .map(|(a, _)| a)
+    else {
+        return (None, None, None);
+    };
+    let nums: Vec<i64> = args
+        .split(',')
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    match (api, nums.as_slice()) {
+        (ApiType::Decimal, [p]) => (None, Some(*p), Some(0)),
+        (ApiType::Decimal, [p, s]) => (None, Some(*p), Some(*s)),
+        (ApiType::String, [l]) => (Some(*l), None, None),
+        _ => (None, None, None),
+    }
+}
+
+async fn introspect(pool: &SqlitePool) -> Result<Catalog, sqlx::Error> {
+    let tables = sqlx::query(include_str!("sql/tables.sql"))
+        .fetch_all(pool)
+        .await?;
+    let mut out = Vec::with_capacity(tables.len());
+    for t in tables {
+        let name: String = t.try_get("name")?;
+        let kind: String = t.try_get("type")?;
+        let mut columns = Vec::new();
+        let mut pk: Vec<(i64, String)> = Vec::new();
+        for c in sqlx::query(include_str!("sql/columns.sql"))
+            .bind(&name)
+            .fetch_all(pool)
+            .await?
+        {
+            let cname: String = c.try_get("name")?;
+            let declared: String = c.try_get::<Option<String>, _>("type")?.unwrap_or_default();
+            let api = api_type(&declared);
+            let mut col = Column::new(cname.clone(), api, declared.clone());
+            col.allow_null = c.try_get::<i64, _>("notnull")? == 0;
+            col.default = c.try_get("dflt_value")?;
+            col.generated = c.try_get::<i64, _>("hidden")? >= 2;
+            let pos: i64 = c.try_get("pk")?;
+            if pos > 0 {
+                col.is_primary_key = true;
+                pk.push((pos, cname));
+            }
+            (col.length, col.precision, col.scale) = type_modifiers(&declared, api);
+            columns.push(col);
+        }
+        pk.sort();
+        let primary_key: Vec<String> = pk.into_iter().map(|(_, n)| n).collect();
+        // A single INTEGER PRIMARY KEY is the rowid: the database assigns it.
+        if let [only] = primary_key.as_slice()
+            && let Some(c) = columns.iter_mut().find(|c| &c.name == only)
+            && c.db_type.eq_ignore_ascii_case("INTEGER")
+        {
+            c.auto_increment = true;
+            c.allow_null = false;
+        }
+        for c in &mut columns {
+            if c.is_primary_key {
+                c.allow_null = false;
+            }
+        }
+        let mut foreign_keys: Vec<(i64, ForeignKey)> = Vec::new();
+        let mut unique: Vec<String> = Vec::new();
+        if kind == "table" {
+            for f in sqlx::query(include_str!("sql/foreign_keys.sql"))
+                .bind(&name)
+                .fetch_all(pool)
+                .await?
+            {
+                let id: i64 = f.try_get("id")?;
+                let col: String = f.try_get("col")?;
+                let ref_col: Option<String> = f.try_get("ref_col")?;
+                let ref_table: String = f.try_get("ref_table")?;
+                match foreign_keys.iter_mut().find(|(i, _)| *i == id) {
+                    Some((_, fk)) => {
+                        fk.columns.push(col);
+                        fk.ref_columns.extend(ref_col);
+                    }
+                    None => foreign_keys.push((
+                        id,
+                        ForeignKey {
+                            columns: vec![col],
+                            ref_table,
+                            ref_columns: ref_col.into_iter().collect(),
+                        },
+                    )),
+                }
+            }
+            for u in sqlx::query(include_str!("sql/unique.sql"))
+                .bind(&name)
+                .fetch_all(pool)
+                .await?
+            {
+                unique.push(u.try_get("col")?);
+            }
+        }
+        for c in &mut columns {
+            c.is_unique = unique.contains(&c.name) || (c.is_primary_key && primary_key.len() == 1);
+        }
+        out.push(Table {
+            name: name.clone(),
+            schema: None,
+            db_name: name,
+            kind: if kind == "view" {
+                TableKind::View
+            } else {
+                TableKind::Table
+            },
+            writable: kind == "table",
+            description: None,
+            columns,
+            primary_key,
+            foreign_keys: foreign_keys.into_iter().map(|(_, f)| f).collect(),
+            related: Vec::new(),
+            inferred: false,
+        });
+    }
+    // Keys that reference a parent's primary key implicitly name no columns.
+    let pks: Vec<(String, Vec<String>)> = out
+        .iter()
+        .map(|t| (t.name.clone(), t.primary_key.clone()))
+        .collect();
+    for t in &mut out {
+        for fk in &mut t.foreign_keys {
+            if fk.ref_columns.is_empty()
+                && let Some((_, pk)) = pks.iter().find(|(n, _)| n == &fk.ref_table)
+            {
+                fk.ref_columns = pk.clone();
+            }
+        }
+    }
+    Ok(Catalog::new(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declared_types() {
+        for (t, want) in [
+            ("INTEGER", ApiType::Integer),
+            ("int", ApiType::Integer),
+            ("BIGINT", ApiType::Bigint),
+            ("VARCHAR(40)", ApiType::String),
+            ("NVARCHAR(120)", ApiType::String),
+            ("TEXT", ApiType::Text),
+            ("NUMERIC(10,2)", ApiType::Decimal),
+            ("REAL", ApiType::Float),
+            ("DOUBLE PRECISION", ApiType::Float),
+            ("BOOLEAN", ApiType::Boolean),
+            ("BLOB", ApiType::Binary),
+            ("DATETIME", ApiType::Datetime),
+            ("DATE", ApiType::Date),
+            ("JSON", ApiType::Json),
+            ("", ApiType::String),
+        ] {
+            assert_eq!(api_type(t), want, "{t}");
+        }
+        assert_eq!(
+            type_modifiers("NUMERIC(10,2)", ApiType::Decimal),
+            (None, Some(10), Some(2))
+        );
+        assert_eq!(
+            type_modifiers("VARCHAR(40)", ApiType::String),
+            (Some(40), None, None)
+        );
+    }
+}
