@@ -1,1 +1,162 @@
-fn main() {}
+//! The `gatehouse` command line.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use gatehouse::{Bootstrap, Config};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "Any database as a secure, documented REST API"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API.
+    Serve {
+        /// TOML configuration file (docs/CONFIGURATION.md).
+        #[arg(long, env = "GATEHOUSE_CONFIG")]
+        config: Option<PathBuf>,
+        /// Address to listen on [default: 127.0.0.1:8080].
+        #[arg(long, env = "GATEHOUSE_LISTEN")]
+        listen: Option<SocketAddr>,
+        /// Data directory (system store, secret key, demo database) [default: ./gatehouse-data].
+        #[arg(long, env = "GATEHOUSE_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// Mount the bundled demo shop database as service `demo`.
+        #[arg(long, env = "GATEHOUSE_DEMO")]
+        demo: bool,
+        /// Folder of casbin policies [default: ./policies].
+        #[arg(long, env = "GATEHOUSE_POLICIES_DIR")]
+        policies_dir: Option<PathBuf>,
+        /// Folder of hook scripts [default: ./scripts].
+        #[arg(long, env = "GATEHOUSE_SCRIPTS_DIR")]
+        scripts_dir: Option<PathBuf>,
+        /// Log format: text or json.
+        #[arg(long, env = "GATEHOUSE_LOG_FORMAT")]
+        log_format: Option<String>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let Command::Serve {
+        config,
+        listen,
+        data_dir,
+        demo,
+        policies_dir,
+        scripts_dir,
+        log_format,
+    } = Cli::parse().command;
+    let mut cfg = match &config {
+        Some(path) => Config::from_file(path).map_err(anyhow::Error::msg)?,
+        None => Config::default(),
+    };
+    if let Some(l) = listen {
+        cfg.listen = l;
+    }
+    if let Some(d) = data_dir {
+        cfg.data_dir = d;
+    }
+    if let Some(d) = policies_dir {
+        cfg.policies_dir = d;
+    }
+    if let Some(d) = scripts_dir {
+        cfg.scripts_dir = d;
+    }
+    if let Some(f) = log_format {
+        cfg.log_format = f;
+    }
+    cfg.demo |= demo;
+    init_logging(&cfg.log_format);
+
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let boot = Bootstrap {
+        admin_key: env("GATEHOUSE_ADMIN_KEY"),
+        secret_key: env("GATEHOUSE_SECRET_KEY"),
+    };
+    let listen = cfg.listen;
+    let demo = cfg.demo;
+    let app = gatehouse::start(cfg, boot)
+        .await
+        .context("start-up failed")?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "gatehouse listening");
+    announce(&app, addr, demo);
+    gatehouse::spawn_sync(app.state.clone());
+    axum::serve(listener, app.router)
+        .with_graceful_shutdown(shutdown())
+        .await?;
+    app.state.store.close().await;
+    for s in app.state.registry.all() {
+        s.connector.close().await;
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Prints what a new user needs: the generated admin key (once) and, for the demo, commands to try.
+fn announce(app: &gatehouse::App, addr: SocketAddr, demo: bool) {
+    let key = app.generated_admin_key.clone();
+    if let Some(k) = &key {
+        println!("\nAdmin API key (shown once, stored only as a hash): {k}");
+        if !demo {
+            println!("Set GATEHOUSE_ADMIN_KEY to choose your own.");
+        }
+    }
+    if demo {
+        let k = key.unwrap_or_else(|| "$GATEHOUSE_ADMIN_KEY".into());
+        let base = format!("http://{addr}/api/demo/_table");
+        println!("\nThe demo shop is mounted as service 'demo'. Try:\n");
+        println!("  curl -H 'X-API-Key: {k}' {base}\n");
+        println!(
+            "  curl -G -H 'X-API-Key: {k}' {base}/products --data-urlencode \"filter=price > 50 and category = 'garden'\" --data-urlencode 'order=price desc' -d limit=5\n"
+        );
+        println!(
+            "  curl -H 'X-API-Key: {k}' -H 'Content-Type: application/json' {base}/customers -d '{{\"name\": \"Ada Lovelace\", \"email\": \"ada@example.com\", \"region\": \"north\"}}'\n"
+        );
+    }
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+}

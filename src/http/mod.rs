@@ -1,0 +1,193 @@
+//! HTTP: the router, request-wide layers (request id, tracing, body limit,
+//! method tunnelling) and the small handlers that are not the table road.
+
+pub mod error;
+pub mod schema;
+pub mod table;
+
+use crate::auth::Caller;
+use crate::state::AppState;
+use crate::system::admin;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
+use axum::http::{HeaderName, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use error::{ApiError, ApiResult, Code};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The `/api` routes; mounted at `/api` and at its alias `/api/v2`.
+fn api_routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/", get(list_services))
+        .route("/system/service", get(admin::list).post(admin::create))
+        .route(
+            "/system/service/{name}",
+            get(admin::get).patch(admin::update).delete(admin::delete),
+        )
+        .route("/system/service/{name}/_refresh", post(admin::refresh))
+        .route("/{service}", get(service_resources))
+        .route("/{service}/_table", get(table::list_tables))
+        .route(
+            "/{service}/_table/{table}",
+            get(table::records)
+                .post(table::records)
+                .patch(table::records)
+                .put(table::records)
+                .delete(table::records),
+        )
+        .route(
+            "/{service}/_table/{table}/{id}",
+            get(table::record)
+                .post(table::record)
+                .patch(table::record)
+                .put(table::record)
+                .delete(table::record),
+        )
+        .route("/{service}/_schema", get(schema::list))
+        .route("/{service}/_schema/{table}", get(schema::table))
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    let limit = state.config.max_body_bytes;
+    let app = Router::new()
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+        .nest("/api/v2", api_routes())
+        .nest("/api", api_routes())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state);
+    // Layers outside the router see every request, before routing: the method
+    // tunnel must rewrite the verb before a route is chosen.
+    Router::new().fallback_service(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+            .layer(
+                TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                    let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+                    // The path only: query strings may carry credentials.
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                }),
+            )
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .map_request(tunnel)
+            .service(app),
+    )
+}
+
+/// Marks a request whose verb came from `X-HTTP-Method`.
+#[derive(Clone, Copy)]
+pub struct Tunnelled;
+
+/// `POST` with `X-HTTP-Method: GET|PATCH|PUT|DELETE` is treated as that verb.
+fn tunnel(mut req: Request) -> Request {
+    if req.method() == Method::POST
+        && let Some(m) = req
+            .headers()
+            .get("x-http-method")
+            .and_then(|v| v.to_str().ok())
+    {
+        let m = m.trim().to_ascii_uppercase();
+        if let Some(method) = ["GET", "PATCH", "PUT", "DELETE"]
+            .iter()
+            .find(|x| **x == m)
+            .and_then(|x| Method::from_bytes(x.as_bytes()).ok())
+        {
+            *req.method_mut() = method;
+            req.extensions_mut().insert(Tunnelled);
+        }
+    }
+    req
+}
+
+/// A request body as JSON: `None` when empty; errors in the contract's envelope.
+pub struct JsonBody(pub Option<Value>);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(Code::PayloadTooLarge, "the request body is too large")
+            } else {
+                ApiError::new(Code::BadRequest, "the request body could not be read")
+            }
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(JsonBody(None));
+        }
+        serde_json::from_slice(&bytes)
+            .map(|v| JsonBody(Some(v)))
+            .map_err(|e| {
+                ApiError::new(Code::InvalidJson, "the request body is not valid JSON")
+                    .with_context(json!({"line": e.line(), "column": e.column()}))
+            })
+    }
+}
+
+async fn health() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// Ready when the system store answers and every mounted service's database does.
+async fn ready(State(state): State<Arc<AppState>>) -> Response {
+    let store_ok = state.store.ping().await.is_ok();
+    let mut services = serde_json::Map::new();
+    let mut all_ok = store_ok;
+    for s in state.registry.all() {
+        let ok = s.connector.ping().await.is_ok();
+        all_ok &= ok;
+        services.insert(s.name.clone(), json!(if ok { "ok" } else { "unavailable" }));
+    }
+    let body = json!({"status": if all_ok { "ready" } else { "not_ready" }, "system_store": if store_ok { "ok" } else { "unavailable" }, "services": services});
+    let status = if all_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
+}
+
+/// `GET /api`: the services the caller may see.
+async fn list_services(State(state): State<Arc<AppState>>, _caller: Caller) -> Json<Value> {
+    let list: Vec<Value> = state
+        .registry
+        .all()
+        .iter()
+        .map(|s| json!({"name": s.name, "type": s.kind, "label": s.label, "description": s.description}))
+        .collect();
+    Json(json!({ "resource": list }))
+}
+
+/// `GET /api/{service}`: what the service offers.
+async fn service_resources(
+    State(state): State<Arc<AppState>>,
+    _caller: Caller,
+    axum::extract::Path(service): axum::extract::Path<String>,
+) -> ApiResult<Json<Value>> {
+    state.service(&service)?;
+    Ok(Json(
+        json!({"resource": [{"name": "_table"}, {"name": "_schema"}]}),
+    ))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such resource")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        Code::MethodNotAllowed,
+        "this method is not allowed on this resource",
+    )
+}

@@ -1,0 +1,734 @@
+//! The table API (API.md §3). [`handle`] is the road every table request walks:
+//! service → authorize → table → parameters → (pre hooks) → connector →
+//! (post hooks) → envelope. Hooks arrive with the scripting issue; their places
+//! are marked.
+
+use crate::auth::Caller;
+use crate::http::error::{ApiError, ApiResult, Code};
+use crate::http::{JsonBody, Tunnelled};
+use crate::query::{Params, split_key};
+use crate::state::AppState;
+use crate::system::services::Service;
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use gatehouse_core::{
+    BatchMode, CountMode, DeleteRequest, Expr, InsertRequest, ItemOutcome, Record, SelectRequest,
+    Table, UpdateRequest, WriteItem,
+};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// One table request, as extracted from HTTP.
+struct TableOp {
+    method: Method,
+    service: String,
+    table: String,
+    id: Option<String>,
+    params: Params,
+    body: Option<Value>,
+}
+
+/// `GET /api/{service}/_table`: the tables and views of the service.
+pub async fn list_tables(
+    State(state): State<Arc<AppState>>,
+    _caller: Caller,
+    Path(service): Path<String>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<Value>> {
+    let svc = state.service(&service)?;
+    if Params::from_query(query.as_deref()).flag("refresh")? {
+        svc.refresh()
+            .await
+            .map_err(|e| ApiError::from_connector(e, false))?;
+    }
+    let list: Vec<Value> = svc
+        .catalog()
+        .tables()
+        .iter()
+        .map(|t| json!({"name": t.name}))
+        .collect();
+    Ok(Json(json!({ "resource": list })))
+}
+
+/// `/api/{service}/_table/{table}`
+pub async fn records(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    method: Method,
+    tunnelled: Option<axum::Extension<Tunnelled>>,
+    Path((service, table)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    let op = TableOp::new(
+        method,
+        tunnelled.is_some(),
+        service,
+        table,
+        None,
+        query,
+        body,
+    );
+    handle(&state, &caller, op).await
+}
+
+/// `/api/{service}/_table/{table}/{id}`
+pub async fn record(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    method: Method,
+    tunnelled: Option<axum::Extension<Tunnelled>>,
+    Path((service, table, id)): Path<(String, String, String)>,
+    RawQuery(query): RawQuery,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    let op = TableOp::new(
+        method,
+        tunnelled.is_some(),
+        service,
+        table,
+        Some(id),
+        query,
+        body,
+    );
+    handle(&state, &caller, op).await
+}
+
+impl TableOp {
+    fn new(
+        method: Method,
+        tunnelled: bool,
+        service: String,
+        table: String,
+        id: Option<String>,
+        query: Option<String>,
+        mut body: Option<Value>,
+    ) -> Self {
+        let mut params = Params::from_query(query.as_deref());
+        // Parameters may travel in the body: all of it for a tunnelled GET, and
+        // the keys beside `resource` for any write envelope.
+        if let Some(Value::Object(obj)) = &body {
+            if tunnelled && method == Method::GET {
+                params.merge_body(obj);
+                body = None;
+            } else if obj.contains_key("resource") {
+                params.merge_body(obj);
+            }
+        }
+        TableOp {
+            method,
+            service,
+            table,
+            id,
+            params,
+            body,
+        }
+    }
+}
+
+/// The road of a table request.
+async fn handle(state: &AppState, caller: &Caller, op: TableOp) -> ApiResult<Response> {
+    // 1. The service, and 2. may this caller do this? (bootstrap: the admin may do all)
+    let service = state.service(&op.service)?;
+    authorize(caller, &service, &op)?;
+    // 3. The table, from the catalog snapshot this request keeps to the end.
+    let catalog = service.catalog();
+    let table = catalog.table(&op.table).cloned().ok_or_else(|| {
+        ApiError::not_found(format!(
+            "table '{}' not found in service '{}'",
+            op.table, op.service
+        ))
+    })?;
+    // 4. Pre-process hooks run here (scripting issue).
+    // 5. The connector.
+    let response = match op.method {
+        Method::GET => read(&service, &table, &op).await,
+        Method::POST if op.id.is_some() => Err(ApiError::new(
+            Code::MethodNotAllowed,
+            "POST creates records on the table, not on one record",
+        )),
+        Method::POST => create(&service, &table, &op).await,
+        Method::PATCH | Method::PUT => update(&service, &table, &op).await,
+        Method::DELETE => delete(&service, &table, &op).await,
+        _ => Err(ApiError::new(
+            Code::MethodNotAllowed,
+            "this method is not allowed on a table",
+        )),
+    }?;
+    // 6. Post-process hooks run here (scripting issue).
+    Ok(response)
+}
+
+/// Authorization before roles exist: only the admin gets this far, and may do
+/// everything except write to a read-only service.
+fn authorize(caller: &Caller, service: &Service, op: &TableOp) -> ApiResult<()> {
+    match caller {
+        Caller::Admin => {
+            if service.settings.connection.read_only && op.method != Method::GET {
+                return Err(ApiError::new(
+                    Code::ReadOnly,
+                    format!("service '{}' is read-only", service.name),
+                ));
+            }
+            Ok(())
+        }
+    }
+}
+
+fn connector_err(writing: bool) -> impl Fn(gatehouse_core::ConnectorError) -> ApiError {
+    move |e| ApiError::from_connector(e, writing)
+}
+
+// ------------------------------------------------------------------ keys
+
+fn require_key(table: &Table) -> ApiResult<Vec<String>> {
+    if table.primary_key.is_empty() {
+        Err(ApiError::new(
+            Code::NoPrimaryKey,
+            format!("'{}' has no primary key; use a filter", table.name),
+        ))
+    } else {
+        Ok(table.primary_key.clone())
+    }
+}
+
+/// The filter selecting one record by its key values.
+fn key_filter(key: &[String], values: Vec<Value>) -> Expr {
+    let mut parts: Vec<Expr> = key
+        .iter()
+        .zip(values)
+        .map(|(k, v)| Expr::eq(k, v))
+        .collect();
+    if parts.len() == 1 {
+        parts.remove(0)
+    } else {
+        Expr::And(parts)
+    }
+}
+
+/// The key values of a path `{id}`.
+fn path_key(table: &Table, id: &str) -> ApiResult<(Vec<String>, Vec<Value>)> {
+    let key = require_key(table)?;
+    let values = if key.len() == 1 {
+        vec![Value::String(id.to_string())]
+    } else {
+        split_key(id)
+    };
+    if values.len() != key.len() {
+        return Err(ApiError::new(
+            Code::InvalidValue,
+            format!(
+                "'{}' has a composite key ({}): give its values joined by commas",
+                table.name,
+                key.join(", ")
+            ),
+        ));
+    }
+    Ok((key, values))
+}
+
+/// The key columns `ids` refer to: `id_field` or the primary key.
+fn ids_key(table: &Table, params: &Params) -> ApiResult<Vec<String>> {
+    match params.id_field()? {
+        Some(f) => {
+            let f: Vec<String> = f.split(',').map(|x| x.trim().to_string()).collect();
+            for c in &f {
+                if table.column(c).is_none() {
+                    return Err(ApiError::unknown_field(&table.name, c));
+                }
+            }
+            Ok(f)
+        }
+        None => require_key(table),
+    }
+}
+
+/// Text of a key value, for matching records to the ids asked for.
+fn key_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.to_ascii_lowercase(),
+        other => other.to_string().to_ascii_lowercase(),
+    }
+}
+
+// ------------------------------------------------------------------ reads
+
+async fn read(service: &Service, table: &Arc<Table>, op: &TableOp) -> ApiResult<Response> {
+    let p = &op.params;
+    let all_fields = || {
+        table
+            .columns
+            .iter()
+            .map(|c| c.name.clone())
+            .collect::<Vec<_>>()
+    };
+    let fields = p.fields(table)?.unwrap_or_else(all_fields);
+    let max = service.settings.max_records;
+
+    if let Some(id) = &op.id {
+        let (key, values) = path_key(table, id)?;
+        let req = SelectRequest {
+            table: table.clone(),
+            fields,
+            filter: Some(key_filter(&key, values)),
+            order: Vec::new(),
+            limit: Some(1),
+            offset: 0,
+            count: CountMode::None,
+        };
+        let mut out = service
+            .connector
+            .select(&req)
+            .await
+            .map_err(connector_err(false))?;
+        return match out.rows.pop() {
+            Some(r) => Ok(Json(Value::Object(r)).into_response()),
+            None => Err(ApiError::not_found(format!(
+                "record '{id}' not found in '{}'",
+                table.name
+            ))),
+        };
+    }
+
+    let mut filter = p.filter(table)?;
+    let order = p.order(table)?;
+    if order.iter().any(|o| o.nulls_first.is_some())
+        && !service.connector.capabilities().nulls_ordering
+    {
+        return Err(ApiError::new(
+            Code::NotImplemented,
+            "this database cannot order nulls first or last",
+        ));
+    }
+    let ids = match p.ids(ids_key(table, p).map(|k| k.len()).unwrap_or(1))? {
+        Some(ids) => {
+            let key = ids_key(table, p)?;
+            let any: Vec<Expr> = ids.iter().map(|v| key_filter(&key, v.clone())).collect();
+            filter = Expr::and_opt(Some(Expr::Or(any)), filter);
+            Some((key, ids))
+        }
+        None => None,
+    };
+    let count = if p.flag("count_only")? {
+        CountMode::Only
+    } else if p.flag("include_count")? {
+        CountMode::WithRows
+    } else {
+        CountMode::None
+    };
+    let offset = p.uint("offset")?.unwrap_or(0);
+    let limit = p.uint("limit")?.filter(|l| *l > 0).unwrap_or(max).min(max);
+    // Asking for one row more tells whether a next page exists.
+    let req = SelectRequest {
+        table: table.clone(),
+        fields: match &ids {
+            // The key is needed to put the records in the order asked for.
+            Some((key, _)) => {
+                let mut f = fields.clone();
+                f.extend(key.iter().filter(|k| !fields.contains(k)).cloned());
+                f
+            }
+            None => fields.clone(),
+        },
+        filter,
+        order,
+        limit: if ids.is_some() {
+            None
+        } else {
+            Some(limit.saturating_add(1))
+        },
+        offset: if ids.is_some() { 0 } else { offset },
+        count,
+    };
+    let out = service
+        .connector
+        .select(&req)
+        .await
+        .map_err(connector_err(false))?;
+    if count == CountMode::Only {
+        return Ok(Json(json!(out.count.unwrap_or(0))).into_response());
+    }
+    let mut rows = out.rows;
+    let mut meta = serde_json::Map::new();
+    if let Some((key, ids)) = ids {
+        rows = order_by_ids(rows, &key, &ids, &fields, &table.name)?;
+    } else if rows.len() as u64 > limit {
+        rows.truncate(limit as usize);
+        meta.insert("next".into(), json!(offset + limit));
+    }
+    if let Some(c) = out.count
+        && count == CountMode::WithRows
+    {
+        meta.insert("count".into(), json!(c));
+    }
+    let mut body = json!({ "resource": rows });
+    if !meta.is_empty()
+        && let Some(o) = body.as_object_mut()
+    {
+        o.insert("meta".into(), Value::Object(meta));
+    }
+    Ok(Json(body).into_response())
+}
+
+/// The records for `ids`, in the order asked; 404 when one does not exist.
+fn order_by_ids(
+    rows: Vec<Record>,
+    key: &[String],
+    ids: &[Vec<Value>],
+    fields: &[String],
+    table: &str,
+) -> ApiResult<Vec<Record>> {
+    let text = |vals: Vec<&Value>| vals.into_iter().map(key_text).collect::<Vec<_>>().join(",");
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let want = text(id.iter().collect());
+        let found = rows.iter().find(|r| {
+            text(
+                key.iter()
+                    .map(|k| r.get(k).unwrap_or(&Value::Null))
+                    .collect(),
+            ) == want
+        });
+        match found {
+            Some(r) => out.push(
+                r.iter()
+                    .filter(|(k, _)| fields.contains(k))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            ),
+            None => {
+                return Err(
+                    ApiError::not_found(format!("record '{want}' not found in '{table}'"))
+                        .with_context(json!({"id": want})),
+                );
+            }
+        }
+    }
+    Ok(out)
+}
+
+// ------------------------------------------------------------------ writes
+
+/// The records of a write body: `{"resource": [...]}`, a bare array, or one object.
+fn body_records(body: Option<&Value>) -> ApiResult<Vec<Record>> {
+    let list = match body {
+        None => {
+            return Err(ApiError::new(
+                Code::BadRequest,
+                "a JSON body with the record(s) is required",
+            ));
+        }
+        Some(Value::Object(o)) if o.contains_key("resource") => match o.get("resource") {
+            Some(Value::Array(a)) => a.clone(),
+            Some(Value::Object(one)) => vec![Value::Object(one.clone())],
+            _ => {
+                return Err(ApiError::new(
+                    Code::BadRequest,
+                    "'resource' must be a list of records",
+                ));
+            }
+        },
+        Some(Value::Array(a)) => a.clone(),
+        Some(o @ Value::Object(_)) => vec![o.clone()],
+        Some(_) => {
+            return Err(ApiError::new(
+                Code::BadRequest,
+                "the body must be a record, a list of records, or {\"resource\": [...]}",
+            ));
+        }
+    };
+    if list.is_empty() {
+        return Err(ApiError::new(Code::BadRequest, "no records given"));
+    }
+    list.into_iter()
+        .enumerate()
+        .map(|(i, v)| match v {
+            Value::Object(o) => Ok(o),
+            _ => Err(
+                ApiError::new(Code::BadRequest, format!("record {i} is not a JSON object"))
+                    .with_context(json!({"index": i})),
+            ),
+        })
+        .collect()
+}
+
+/// Every field of every record must be a column.
+fn check_record_fields(table: &Table, records: &[Record]) -> ApiResult<()> {
+    for (i, r) in records.iter().enumerate() {
+        if let Some(f) = r.keys().find(|f| table.column(f).is_none()) {
+            return Err(ApiError::unknown_field(&table.name, f)
+                .with_context(json!({"field": f, "index": i})));
+        }
+    }
+    Ok(())
+}
+
+fn batch_mode(p: &Params) -> ApiResult<BatchMode> {
+    let cont = p.flag("continue")?;
+    if cont && p.flag("rollback")? {
+        return Err(ApiError::new(
+            Code::InvalidParameter,
+            "continue=true and rollback=true contradict each other",
+        ));
+    }
+    Ok(if cont {
+        BatchMode::Continue
+    } else {
+        BatchMode::Atomic
+    })
+}
+
+/// Columns a write answers with: the key unless `fields` asks for more.
+fn returning(table: &Table, p: &Params) -> ApiResult<Vec<String>> {
+    Ok(p.fields(table)?.unwrap_or_default())
+}
+
+async fn create(service: &Service, table: &Arc<Table>, op: &TableOp) -> ApiResult<Response> {
+    let records = body_records(op.body.as_ref())?;
+    check_record_fields(table, &records)?;
+    for (i, r) in records.iter().enumerate() {
+        if let Some(c) = table
+            .columns
+            .iter()
+            .find(|c| c.is_required() && r.get(&c.name).is_none_or(Value::is_null))
+        {
+            return Err(
+                ApiError::new(Code::MissingField, format!("'{}' is required", c.name))
+                    .with_context(json!({"field": c.name, "index": i})),
+            );
+        }
+    }
+    let req = InsertRequest {
+        table: table.clone(),
+        records,
+        returning: returning(table, &op.params)?,
+        batch: batch_mode(&op.params)?,
+    };
+    let outcomes = service
+        .connector
+        .insert(&req)
+        .await
+        .map_err(connector_err(true))?;
+    write_response(outcomes, req.batch, StatusCode::CREATED, false)
+}
+
+/// The items of an update or delete, from the selector the request used.
+fn write_items(table: &Table, op: &TableOp, updating: bool) -> ApiResult<(Vec<WriteItem>, bool)> {
+    let p = &op.params;
+    // The values of a selector-based update: one record.
+    let single_values = || -> ApiResult<Record> {
+        if !updating {
+            return Ok(Record::new());
+        }
+        let mut recs = body_records(op.body.as_ref())?;
+        if recs.len() != 1 {
+            return Err(ApiError::new(
+                Code::BadRequest,
+                "give one record of new values with ids or filter",
+            ));
+        }
+        Ok(recs.remove(0))
+    };
+    if let Some(id) = &op.id {
+        let (key, values) = path_key(table, id)?;
+        let item = WriteItem {
+            filter: key_filter(&key, values),
+            values: single_values()?,
+            expect_row: true,
+        };
+        return Ok((vec![item], true));
+    }
+    if let Some(ids) = p.ids(ids_key(table, p).map(|k| k.len()).unwrap_or(1))? {
+        let key = ids_key(table, p)?;
+        let values = single_values()?;
+        let items = ids
+            .into_iter()
+            .map(|id| WriteItem {
+                filter: key_filter(&key, id),
+                values: values.clone(),
+                expect_row: true,
+            })
+            .collect();
+        return Ok((items, false));
+    }
+    if let Some(filter) = p.filter(table)? {
+        return Ok((
+            vec![WriteItem {
+                filter,
+                values: single_values()?,
+                expect_row: false,
+            }],
+            false,
+        ));
+    }
+    if op.body.is_none()
+        || (!updating && matches!(&op.body, Some(Value::Object(o)) if o.is_empty()))
+    {
+        if p.flag("force")? {
+            return Ok((
+                vec![WriteItem {
+                    filter: Expr::And(Vec::new()),
+                    values: single_values()?,
+                    expect_row: false,
+                }],
+                false,
+            ));
+        }
+        return Err(ApiError::new(
+            Code::MissingSelector,
+            "say which records: an id, ids, a filter, or records with their keys (force=true with no selector means every record)",
+        ));
+    }
+    // Records carrying their own keys.
+    let records = body_records(op.body.as_ref())?;
+    if table.primary_key.is_empty() {
+        return Err(ApiError::new(
+            Code::NoPrimaryKey,
+            format!(
+                "'{}' has no primary key; select records with a filter",
+                table.name
+            ),
+        ));
+    }
+    let key = table.primary_key.clone();
+    let mut items = Vec::with_capacity(records.len());
+    for (i, mut r) in records.into_iter().enumerate() {
+        let mut values = Vec::with_capacity(key.len());
+        for k in &key {
+            match r.remove(k) {
+                Some(v) if !v.is_null() => values.push(v),
+                _ => {
+                    return Err(ApiError::new(
+                        Code::MissingSelector,
+                        format!("record {i} lacks its key field '{k}'"),
+                    )
+                    .with_context(json!({"index": i, "field": k})));
+                }
+            }
+        }
+        items.push(WriteItem {
+            filter: key_filter(&key, values),
+            values: r,
+            expect_row: true,
+        });
+    }
+    Ok((items, false))
+}
+
+async fn update(service: &Service, table: &Arc<Table>, op: &TableOp) -> ApiResult<Response> {
+    if op.body.is_none() {
+        return Err(ApiError::new(
+            Code::BadRequest,
+            "a JSON body with the new values is required",
+        ));
+    }
+    let (items, bare) = write_items(table, op, true)?;
+    let values: Vec<Record> = items.iter().map(|i| i.values.clone()).collect();
+    check_record_fields(table, &values)?;
+    let req = UpdateRequest {
+        table: table.clone(),
+        items,
+        replace: op.method == Method::PUT,
+        returning: returning(table, &op.params)?,
+        batch: batch_mode(&op.params)?,
+    };
+    let outcomes = service
+        .connector
+        .update(&req)
+        .await
+        .map_err(connector_err(true))?;
+    write_response(outcomes, req.batch, StatusCode::OK, bare)
+}
+
+async fn delete(service: &Service, table: &Arc<Table>, op: &TableOp) -> ApiResult<Response> {
+    let (items, bare) = write_items(table, op, false)?;
+    let req = DeleteRequest {
+        table: table.clone(),
+        items,
+        returning: returning(table, &op.params)?,
+        batch: batch_mode(&op.params)?,
+    };
+    let outcomes = service
+        .connector
+        .delete(&req)
+        .await
+        .map_err(connector_err(true))?;
+    write_response(outcomes, req.batch, StatusCode::OK, bare)
+}
+
+/// The answer to a write: the affected records, or the contract's batch error.
+fn write_response(
+    outcomes: Vec<ItemOutcome>,
+    mode: BatchMode,
+    ok: StatusCode,
+    bare: bool,
+) -> ApiResult<Response> {
+    let single = outcomes.len() == 1;
+    let failed: Vec<(usize, ApiError)> = outcomes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| match o {
+            ItemOutcome::Failed(e) => Some((i, ApiError::from_connector(e.clone(), true))),
+            _ => None,
+        })
+        .collect();
+    if failed.is_empty() {
+        let mut rows: Vec<Value> = Vec::new();
+        for o in outcomes {
+            if let ItemOutcome::Done(rs) = o {
+                rows.extend(rs.into_iter().map(Value::Object));
+            }
+        }
+        if bare {
+            return Ok((
+                ok,
+                Json(rows.into_iter().next().unwrap_or_else(|| json!({}))),
+            )
+                .into_response());
+        }
+        return Ok((ok, Json(json!({ "resource": rows }))).into_response());
+    }
+    let mut failed = failed;
+    if single {
+        return Err(failed.remove(0).1);
+    }
+    let indexes: Vec<usize> = failed.iter().map(|(i, _)| *i).collect();
+    let errors: Vec<Value> = failed.iter().map(|(i, e)| e.to_item(*i)).collect();
+    let first = &failed[0];
+    match mode {
+        BatchMode::Atomic => {
+            let mut e = ApiError::new(
+                Code::BatchFailed,
+                format!(
+                    "record {} failed ({}); the batch was rolled back and nothing was written",
+                    first.0, first.1.message
+                ),
+            )
+            .with_context(json!({"failed": indexes, "errors": errors}));
+            e.status = Some(first.1.status());
+            Err(e)
+        }
+        BatchMode::Continue => {
+            let results: Vec<Value> = outcomes
+                .into_iter()
+                .map(|o| match o {
+                    ItemOutcome::Done(rs) => {
+                        Value::Array(rs.into_iter().map(Value::Object).collect())
+                    }
+                    _ => Value::Null,
+                })
+                .collect();
+            Err(ApiError::new(
+                Code::BatchFailed,
+                format!(
+                    "{} of {} records failed; the others were written",
+                    indexes.len(),
+                    results.len()
+                ),
+            )
+            .with_context(json!({"failed": indexes, "errors": errors, "resource": results})))
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! Query parameters of the table API (API.md §3), from the query string and,
+//! for POST-tunnelled requests, from the JSON body — validated against the table.
+
+use crate::http::error::{ApiError, ApiResult, Code};
+use gatehouse_core::{Expr, OrderBy, Table};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+/// Parameter names and their aliases (DreamFactory's spellings included).
+const NAMES: &[(&str, &str)] = &[
+    ("fields", "fields"),
+    ("select", "fields"),
+    ("filter", "filter"),
+    ("where", "filter"),
+    ("params", "params"),
+    ("limit", "limit"),
+    ("top", "limit"),
+    ("offset", "offset"),
+    ("skip", "offset"),
+    ("order", "order"),
+    ("sort", "order"),
+    ("order_by", "order"),
+    ("include_count", "include_count"),
+    ("count_only", "count_only"),
+    ("ids", "ids"),
+    ("id_field", "id_field"),
+    ("continue", "continue"),
+    ("rollback", "rollback"),
+    ("force", "force"),
+    ("refresh", "refresh"),
+];
+
+fn canonical(name: &str) -> Option<&'static str> {
+    NAMES.iter().find(|(n, _)| *n == name).map(|(_, c)| *c)
+}
+
+#[derive(Debug, Default)]
+pub struct Params {
+    map: HashMap<&'static str, Value>,
+}
+
+fn invalid(name: &str, expected: &str) -> ApiError {
+    ApiError::new(
+        Code::InvalidParameter,
+        format!("parameter '{name}' must be {expected}"),
+    )
+    .with_context(serde_json::json!({ "parameter": name }))
+}
+
+impl Params {
+    /// Reads the query string; unknown names are ignored (they may be meant
+    /// for a proxy or be credentials such as `api_key`).
+    pub fn from_query(raw: Option<&str>) -> Self {
+        let mut p = Params::default();
+        for (k, v) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+            if let Some(c) = canonical(&k) {
+                p.map.insert(c, Value::String(v.into_owned()));
+            }
+        }
+        p
+    }
+
+    /// Takes parameters given in a JSON body object (tunnelled requests).
+    pub fn merge_body(&mut self, body: &Map<String, Value>) {
+        for (k, v) in body {
+            if let Some(c) = canonical(k) {
+                self.map.insert(c, v.clone());
+            }
+        }
+    }
+
+    fn text(&self, name: &str) -> ApiResult<Option<String>> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(Value::Number(n)) => Ok(Some(n.to_string())),
+            Some(Value::Bool(b)) => Ok(Some(b.to_string())),
+            Some(_) => Err(invalid(name, "text")),
+        }
+    }
+
+    pub fn flag(&self, name: &str) -> ApiResult<bool> {
+        match self
+            .text(name)?
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("false") | Some("0") | Some("") => Ok(false),
+            Some("true") | Some("1") => Ok(true),
+            Some(_) => Err(invalid(name, "true or false")),
+        }
+    }
+
+    pub fn uint(&self, name: &str) -> ApiResult<Option<u64>> {
+        match self.text(name)? {
+            None => Ok(None),
+            Some(s) => s
+                .trim()
+                .parse::<u64>()
+                .map(Some)
+                .map_err(|_| invalid(name, "a non-negative integer")),
+        }
+    }
+
+    /// `fields`: `None` when absent, every column for `*`.
+    pub fn fields(&self, table: &Table) -> ApiResult<Option<Vec<String>>> {
+        let list: Vec<String> = match self.map.get("fields") {
+            None | Some(Value::Null) => return Ok(None),
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|v| v.as_str().map(str::to_string))
+                .collect::<Option<_>>()
+                .ok_or_else(|| invalid("fields", "a list of field names"))?,
+            Some(_) => match self.text("fields")? {
+                Some(s) => s
+                    .split(',')
+                    .map(|f| f.trim().to_string())
+                    .filter(|f| !f.is_empty())
+                    .collect(),
+                None => return Ok(None),
+            },
+        };
+        if list.is_empty() || list.iter().any(|f| f == "*") {
+            return Ok(Some(table.columns.iter().map(|c| c.name.clone()).collect()));
+        }
+        for f in &list {
+            if table.column(f).is_none() {
+                return Err(ApiError::unknown_field(&table.name, f));
+            }
+        }
+        Ok(Some(list))
+    }
+
+    /// `filter`, parsed, with `params` bound and every field checked.
+    pub fn filter(&self, table: &Table) -> ApiResult<Option<Expr>> {
+        let Some(text) = self.text("filter")? else {
+            return Ok(None);
+        };
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        let params = match self.map.get("params") {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(m)) => m.clone(),
+            Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+                Ok(Value::Object(m)) => m,
+                _ => return Err(invalid("params", "a JSON object")),
+            },
+            Some(_) => return Err(invalid("params", "a JSON object")),
+        };
+        let expr = Expr::parse(&text)?.bind(&params)?;
+        check_fields(&expr, table)?;
+        Ok(Some(expr))
+    }
+
+    /// `order`: `col [asc|desc] [nulls first|nulls last]`, comma separated.
+    pub fn order(&self, table: &Table) -> ApiResult<Vec<OrderBy>> {
+        let Some(text) = self.text("order")? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let words: Vec<String> = part.split_whitespace().map(str::to_string).collect();
+            let field = words[0].clone();
+            if table.column(&field).is_none() {
+                return Err(ApiError::unknown_field(&table.name, &field));
+            }
+            let rest: Vec<String> = words[1..].iter().map(|w| w.to_ascii_lowercase()).collect();
+            let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+            let (descending, tail) = match rest.as_slice() {
+                ["asc", t @ ..] => (false, t),
+                ["desc", t @ ..] => (true, t),
+                t => (false, t),
+            };
+            let nulls_first = match tail {
+                [] => None,
+                ["nulls", "first"] => Some(true),
+                ["nulls", "last"] => Some(false),
+                _ => {
+                    return Err(invalid(
+                        "order",
+                        "'field [asc|desc] [nulls first|nulls last]', comma separated",
+                    ));
+                }
+            };
+            out.push(OrderBy {
+                field,
+                descending,
+                nulls_first,
+            });
+        }
+        Ok(out)
+    }
+
+    /// `ids` as key tuples. Simple keys: `1,2,3`. Composite keys: each id's
+    /// values joined by commas, ids separated by `;` (or a JSON array of arrays).
+    pub fn ids(&self, key_len: usize) -> ApiResult<Option<Vec<Vec<Value>>>> {
+        let expected = if key_len > 1 {
+            "key values joined by ',' with ids separated by ';'"
+        } else {
+            "a comma-separated list"
+        };
+        let ids = match self.map.get("ids") {
+            None | Some(Value::Null) => return Ok(None),
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|v| match v {
+                    Value::Array(parts) => parts.clone(),
+                    other => vec![other.clone()],
+                })
+                .collect(),
+            Some(_) => {
+                let Some(s) = self.text("ids")? else {
+                    return Ok(None);
+                };
+                if key_len > 1 {
+                    s.split(';')
+                        .filter(|x| !x.trim().is_empty())
+                        .map(|one| split_key(one))
+                        .collect()
+                } else {
+                    s.split(',')
+                        .map(|v| vec![Value::String(v.trim().to_string())])
+                        .collect::<Vec<_>>()
+                }
+            }
+        };
+        if ids.iter().any(|k: &Vec<Value>| k.len() != key_len) {
+            return Err(invalid("ids", expected));
+        }
+        Ok(Some(ids))
+    }
+
+    pub fn id_field(&self) -> ApiResult<Option<String>> {
+        self.text("id_field")
+    }
+}
+
+/// The values of a key written as `a,b` in a path or `ids` list.
+pub fn split_key(s: &str) -> Vec<Value> {
+    s.split(',')
+        .map(|v| Value::String(v.trim().to_string()))
+        .collect()
+}
+
+/// Every field a filter names must be a column of the table.
+pub fn check_fields(expr: &Expr, table: &Table) -> ApiResult<()> {
+    for f in expr.fields() {
+        if table.column(&f.name).is_none() {
+            return Err(ApiError::unknown_field(&table.name, &f.name)
+                .with_context(serde_json::json!({"field": f.name, "position": f.position})));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,240 @@
+//! `/api/system/service` (API.md §2): register, inspect, change, remove and
+//! refresh services. A change is verified (connect + introspect) before it is
+//! saved, so a failed registration leaves nothing behind.
+
+use crate::auth::Caller;
+use crate::http::JsonBody;
+use crate::http::error::{ApiError, ApiResult, Code};
+use crate::state::AppState;
+use crate::system::services::{Definition, Lookup, open, unmask_config};
+use crate::system::store::StoredService;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+
+const RESERVED: &[&str] = &["system", "user", "v2", "api", "_spec", "docs"];
+
+/// Service names are URL path segments: lower-case letters, digits, `_` and `-`.
+pub fn check_name(name: &str) -> ApiResult<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+        && !name.starts_with('-');
+    if !ok {
+        return Err(ApiError::new(
+            Code::InvalidConfig,
+            "a service name is 1-64 characters of a-z, 0-9, '_' and '-'",
+        ));
+    }
+    if RESERVED.contains(&name) {
+        return Err(ApiError::new(
+            Code::InvalidConfig,
+            format!("'{name}' is a reserved name"),
+        ));
+    }
+    Ok(())
+}
+
+fn text_field(body: &Map<String, Value>, key: &str) -> ApiResult<Option<String>> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ApiError::new(
+            Code::InvalidConfig,
+            format!("'{key}' must be a string"),
+        )),
+    }
+}
+
+fn body_object(body: Option<Value>) -> ApiResult<Map<String, Value>> {
+    match body {
+        Some(Value::Object(o)) => Ok(o),
+        _ => Err(ApiError::new(
+            Code::InvalidConfig,
+            "the body must be a JSON object",
+        )),
+    }
+}
+
+pub async fn list(State(state): State<Arc<AppState>>, _caller: Caller) -> Json<Value> {
+    let list: Vec<Value> = state.registry.all().iter().map(|s| s.describe()).collect();
+    Json(json!({ "resource": list }))
+}
+
+pub async fn get(
+    State(state): State<Arc<AppState>>,
+    _caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(state.service(&name)?.describe()))
+}
+
+async fn save(state: &AppState, def: Definition, create: bool) -> ApiResult<Value> {
+    let sealed = state.cipher.encrypt(
+        serde_json::to_string(&def.config)
+            .unwrap_or_default()
+            .as_bytes(),
+    );
+    let stored = StoredService {
+        name: def.name.clone(),
+        kind: def.kind.clone(),
+        label: def.label.clone(),
+        description: def.description.clone(),
+        config_sealed: sealed,
+        version: 0,
+    };
+    // Verify first: connect and introspect; nothing is saved if that fails.
+    let mut svc = open(def, state.config.default_max_records, false, 0).await?;
+    let version = match state.store.put_service(&stored, create).await {
+        Ok(v) => v,
+        Err(e) => {
+            svc.connector.close().await;
+            tracing::error!("system store write failed: {e}");
+            return Err(ApiError::new(
+                Code::Internal,
+                "the service could not be saved",
+            ));
+        }
+    };
+    svc.version = version;
+    let shown = svc.describe();
+    state.registry.mount(svc);
+    Ok(shown)
+}
+
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    _caller: Caller,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    let body = body_object(body)?;
+    let name = text_field(&body, "name")?
+        .ok_or_else(|| ApiError::new(Code::InvalidConfig, "'name' is required"))?;
+    check_name(&name)?;
+    let kind = text_field(&body, "type")?
+        .ok_or_else(|| ApiError::new(Code::InvalidConfig, "'type' is required"))?;
+    let config = match body.get("config") {
+        Some(Value::Object(c)) => c.clone(),
+        _ => {
+            return Err(ApiError::new(
+                Code::InvalidConfig,
+                "'config' must be an object with at least 'url'",
+            ));
+        }
+    };
+    let _guard = state.registry.changes.lock().await;
+    if !matches!(state.registry.get(&name), Lookup::Missing) {
+        return Err(ApiError::new(
+            Code::Conflict,
+            format!("a service named '{name}' already exists"),
+        ));
+    }
+    let def = Definition {
+        name,
+        kind,
+        label: text_field(&body, "label")?,
+        description: text_field(&body, "description")?,
+        config,
+    };
+    let shown = save(&state, def, true).await?;
+    Ok((StatusCode::CREATED, Json(shown)).into_response())
+}
+
+pub async fn update(
+    State(state): State<Arc<AppState>>,
+    _caller: Caller,
+    Path(name): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Value>> {
+    let body = body_object(body)?;
+    let _guard = state.registry.changes.lock().await;
+    let old = state.service(&name)?;
+    if old.declared {
+        return Err(ApiError::new(
+            Code::Forbidden,
+            format!("service '{name}' is declared in the configuration file and read-only here"),
+        ));
+    }
+    if let Some(n) = text_field(&body, "name")?
+        && n != name
+    {
+        return Err(ApiError::new(
+            Code::InvalidConfig,
+            "a service cannot be renamed; create a new one",
+        ));
+    }
+    let mut config = old.config.clone();
+    if let Some(c) = body.get("config") {
+        let Value::Object(c) = c else {
+            return Err(ApiError::new(
+                Code::InvalidConfig,
+                "'config' must be an object",
+            ));
+        };
+        let mut c = c.clone();
+        unmask_config(&mut c, &old.config);
+        for (k, v) in c {
+            config.insert(k, v);
+        }
+    }
+    let def = Definition {
+        name: name.clone(),
+        kind: text_field(&body, "type")?.unwrap_or_else(|| old.kind.clone()),
+        label: if body.contains_key("label") {
+            text_field(&body, "label")?
+        } else {
+            old.label.clone()
+        },
+        description: if body.contains_key("description") {
+            text_field(&body, "description")?
+        } else {
+            old.description.clone()
+        },
+        config,
+    };
+    Ok(Json(save(&state, def, false).await?))
+}
+
+pub async fn delete(
+    State(state): State<Arc<AppState>>,
+    _caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let _guard = state.registry.changes.lock().await;
+    if let Lookup::Live(s) = state.registry.get(&name)
+        && s.declared
+    {
+        return Err(ApiError::new(
+            Code::Forbidden,
+            format!("service '{name}' is declared in the configuration file and read-only here"),
+        ));
+    }
+    let removed = state.store.delete_service(&name).await.map_err(|e| {
+        tracing::error!("system store delete failed: {e}");
+        ApiError::new(Code::Internal, "the service could not be removed")
+    })?;
+    if !removed {
+        return Err(ApiError::not_found(format!("service '{name}' not found")));
+    }
+    state.registry.unmount(&name);
+    Ok(Json(json!({ "name": name })))
+}
+
+pub async fn refresh(
+    State(state): State<Arc<AppState>>,
+    _caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let svc = state.service(&name)?;
+    svc.refresh()
+        .await
+        .map_err(|e| ApiError::from_connector(e, false))?;
+    Ok(Json(
+        json!({"name": name, "tables": svc.catalog().tables().len()}),
+    ))
+}
