@@ -217,7 +217,7 @@ impl Params {
                 if key_len > 1 {
                     s.split(';')
                         .filter(|x| !x.trim().is_empty())
-                        .map(|one| split_key(one))
+                        .map(split_key)
                         .collect()
                 } else {
                     s.split(',')

@@ -335,12 +335,8 @@ impl Registry {
             }
         }
         let down: HashMap<String, i64> = self.down.read().map(|d| d.clone()).unwrap_or_default();
-        for (name, d) in &down {
-            if !versions.contains_key(name) && *d >= 0 {
-                if let Ok(mut m) = self.down.write() {
-                    m.remove(name);
-                }
-            }
+        if let Ok(mut d) = self.down.write() {
+            d.retain(|name, _| versions.contains_key(name));
         }
         let stale: Vec<&String> = versions
             .iter()

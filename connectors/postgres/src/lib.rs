@@ -10,8 +10,8 @@ use gatehouse_core::{
 };
 use gatehouse_sql::sqlx_support::{connect_error, map_error};
 use gatehouse_sql::{Dialect, Output, Query, SqlConnector, SqlDriver, SqlTransaction, SqlValue};
-use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
-use sqlx::{AssertSqlSafe, Postgres, Row};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
+use sqlx::{AssertSqlSafe, Connection, Postgres, Row};
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -44,6 +44,12 @@ pub async fn connect(cfg: &ConnectionConfig) -> Result<Arc<dyn Connector>, Conne
     } else {
         opts
     };
+    // One direct attempt first: the pool would retry until its timeout and
+    // hide the reason (refused, bad password, no such database).
+    let probe = PgConnection::connect_with(&opts)
+        .await
+        .map_err(|e| connect_error(e, classify_connect))?;
+    let _ = probe.close().await;
     let pool = PgPoolOptions::new()
         .max_connections(cfg.pool_max.max(1))
         .min_connections(0)

@@ -14,9 +14,10 @@ use gatehouse_sql::{
 };
 use serde_json::{Number, Value};
 use sqlx::sqlite::{
-    SqliteArguments, SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteArguments, SqliteConnectOptions, SqliteConnection, SqlitePool, SqlitePoolOptions,
+    SqliteRow,
 };
-use sqlx::{AssertSqlSafe, Decode, Row, Sqlite, ValueRef};
+use sqlx::{AssertSqlSafe, Connection, Decode, Row, Sqlite, ValueRef};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +37,12 @@ pub async fn connect(cfg: &ConnectionConfig) -> Result<Arc<dyn Connector>, Conne
         .foreign_keys(true)
         .read_only(cfg.read_only)
         .busy_timeout(Duration::from_secs(5));
+    // One direct attempt first, so the reason a file cannot be opened is not
+    // hidden behind the pool's retries.
+    let probe = SqliteConnection::connect_with(&opts)
+        .await
+        .map_err(|e| connect_error(e, classify))?;
+    let _ = probe.close().await;
     let pool = SqlitePoolOptions::new()
         .max_connections(cfg.pool_max.max(1))
         .acquire_timeout(Duration::from_secs(5))

@@ -1,0 +1,141 @@
+//! The HTTP conformance suite: `tests/conformance/*.json` hold request → expected
+//! response cases; each file runs, in order, against a fresh database of every
+//! engine. Where engines really differ a case carries a per-engine expectation
+//! (`engines`) or is limited to some engines (`only`), with the reason in `why`.
+//!
+//! A case: `{"name", "request": "METHOD /api/{svc}/...", "query": {...},
+//! "body": ..., "headers": {...}, "auth": false, "status": 200, "expect": ...,
+//! "exact": true, "raw_contains": [...], "raw_excludes": [...]}`.
+//! `expect` is matched as a subset (objects may have more keys) unless `exact`.
+
+use crate::common::{ADMIN_KEY, Engine, TestApp, fresh_db, subset};
+use serde_json::Value;
+use std::path::PathBuf;
+
+async fn run(engine: Engine, file: &str) {
+    let Some(db) = fresh_db(engine, None).await else {
+        return;
+    };
+    let app = TestApp::new().await;
+    app.register("svc", &db).await;
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/conformance/{file}.json"));
+    let cases: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut failures = Vec::new();
+    for case in &cases {
+        let name = case["name"].as_str().unwrap_or("?");
+        if let Some(only) = case.get("only").and_then(Value::as_array)
+            && !only.iter().any(|e| e == engine.name())
+        {
+            continue;
+        }
+        // Per-engine overrides replace top-level expectations.
+        let mut c = case.clone();
+        if let Some(Value::Object(over)) = case.get("engines").and_then(|e| e.get(engine.name())) {
+            for (k, v) in over {
+                c[k] = v.clone();
+            }
+        }
+        let mut target = c["request"].as_str().unwrap().replace("{svc}", "svc");
+        if let Some(Value::Object(q)) = c.get("query") {
+            let mut ser = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in q {
+                ser.append_pair(
+                    k,
+                    &match v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    },
+                );
+            }
+            target = format!("{target}?{}", ser.finish());
+        }
+        let mut headers: Vec<(String, String)> = Vec::new();
+        if c.get("auth") != Some(&Value::Bool(false)) {
+            headers.push(("x-api-key".into(), ADMIN_KEY.into()));
+        }
+        if let Some(Value::Object(h)) = c.get("headers") {
+            headers.extend(
+                h.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string())),
+            );
+        }
+        let hdrs: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let r = app.call_with(&target, c.get("body"), &hdrs).await;
+        let mut errors = Vec::new();
+        if let Some(s) = c.get("status").and_then(Value::as_u64)
+            && u64::from(r.status.as_u16()) != s
+        {
+            errors.push(format!("status {} (expected {s})", r.status));
+        }
+        if let Some(e) = c.get("expect") {
+            if c.get("exact") == Some(&Value::Bool(true)) {
+                let mut sub = Vec::new();
+                subset(e, &r.json, "$", &mut sub);
+                subset(&r.json, e, "$", &mut sub);
+                errors.extend(sub);
+            } else {
+                subset(e, &r.json, "$", &mut errors);
+            }
+        }
+        for s in c
+            .get("raw_contains")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if !r.text.contains(s.as_str().unwrap_or("")) {
+                errors.push(format!("body lacks {s}"));
+            }
+        }
+        for s in c
+            .get("raw_excludes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if r.text
+                .to_lowercase()
+                .contains(&s.as_str().unwrap_or("").to_lowercase())
+            {
+                errors.push(format!("body contains {s}"));
+            }
+        }
+        if !errors.is_empty() {
+            failures.push(format!(
+                "[{}] {name}: {}\n    got: {}",
+                engine.name(),
+                errors.join("; "),
+                r.text
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed in {file}:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+macro_rules! conformance {
+    ($($file:ident),* $(,)?) => {$(
+        mod $file {
+            use super::*;
+            #[tokio::test]
+            async fn sqlite() {
+                run(Engine::Sqlite, stringify!($file)).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                run(Engine::Postgres, stringify!($file)).await
+            }
+        }
+    )*};
+}
+
+conformance!(read, filter, write, batch, schema, values, errors);

@@ -1,0 +1,10 @@
+//! The integration test binary: HTTP conformance cases run against every
+//! engine, service administration, and end-to-end runs of the real binary.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod conformance;
+mod e2e;
+mod services;

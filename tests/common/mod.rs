@@ -1,0 +1,301 @@
+//! All test infrastructure: real databases per test, the app in-process, and
+//! a JSON-aware request helper. Every test owns its data: a fresh SQLite file
+//! or a fresh PostgreSQL database loaded from `tests/fixtures/`.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use gatehouse::{App, Bootstrap, Config};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use sqlx::Connection;
+use std::path::PathBuf;
+use tower::ServiceExt;
+
+pub const ADMIN_KEY: &str = "test-admin-key-0123456789";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "sqlite",
+            Engine::Postgres => "postgres",
+        }
+    }
+}
+
+/// A database of its own for one test, loaded with the conformance fixture.
+pub struct TestDb {
+    pub engine: Engine,
+    /// The connection string a service is registered with.
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+fn required() -> bool {
+    std::env::var("GATEHOUSE_TEST_REQUIRE_ALL").is_ok_and(|v| v == "1")
+}
+
+/// The URL of a running server for `engine`, or `None` when the test should be
+/// skipped (CI sets GATEHOUSE_TEST_REQUIRE_ALL=1, which turns a skip into a failure).
+pub fn server_url(engine: Engine) -> Option<String> {
+    let var = match engine {
+        Engine::Sqlite => return Some(String::new()),
+        Engine::Postgres => "GATEHOUSE_TEST_POSTGRES_URL",
+    };
+    match std::env::var(var) {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ if required() => panic!(
+            "{var} is not set: run the tests with scripts/test.sh, which starts the database servers"
+        ),
+        _ => {
+            eprintln!("skipping: {var} is not set (scripts/test.sh starts the servers)");
+            None
+        }
+    }
+}
+
+fn fixture(engine: Engine) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("tests/fixtures/{}.sql", engine.name()));
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// A fresh database with `sql` loaded (the conformance fixture by default).
+pub async fn fresh_db(engine: Engine, sql: Option<&str>) -> Option<TestDb> {
+    let server = server_url(engine)?;
+    let sql = sql.map(str::to_string).unwrap_or_else(|| fixture(engine));
+    match engine {
+        Engine::Sqlite => {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("test.sqlite");
+            let url = format!("sqlite://{}", path.display());
+            let opts = sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(&path)
+                .create_if_missing(true);
+            let mut conn = sqlx::SqliteConnection::connect_with(&opts).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            conn.close().await.unwrap();
+            Some(TestDb {
+                engine,
+                url,
+                _dir: Some(dir),
+            })
+        }
+        Engine::Postgres => {
+            let name = format!("gh_{}", uuid::Uuid::new_v4().simple());
+            let mut admin = sqlx::PgConnection::connect(&server).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            admin.close().await.unwrap();
+            let mut u = url::Url::parse(&server).unwrap();
+            u.set_path(&name);
+            let url = u.to_string();
+            let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            conn.close().await.unwrap();
+            Some(TestDb {
+                engine,
+                url,
+                _dir: None,
+            })
+        }
+    }
+}
+
+impl TestDb {
+    /// Runs SQL directly against the test database (setup and checks behind the API's back).
+    pub async fn exec(&self, sql: &str) {
+        match self.engine {
+            Engine::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
+            }
+            Engine::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+}
+
+/// The application in-process, on a data directory of its own.
+pub struct TestApp {
+    pub app: App,
+    pub router: Router,
+    pub data_dir: tempfile::TempDir,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+    pub json: Value,
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        Self::with_config(|_| {}).await
+    }
+
+    pub async fn with_config(edit: impl FnOnce(&mut Config)) -> TestApp {
+        let data_dir = tempfile::tempdir().unwrap();
+        let mut config = Config {
+            data_dir: data_dir.path().to_path_buf(),
+            ..Config::default()
+        };
+        edit(&mut config);
+        let boot = Bootstrap {
+            admin_key: Some(ADMIN_KEY.into()),
+            secret_key: None,
+        };
+        let app = gatehouse::start(config, boot).await.unwrap();
+        let router = app.router.clone();
+        TestApp {
+            app,
+            router,
+            data_dir,
+        }
+    }
+
+    /// Sends a request with the admin key. `target` is "METHOD /path".
+    pub async fn call(&self, target: &str, body: Option<&Value>) -> Reply {
+        self.call_with(target, body, &[("x-api-key", ADMIN_KEY)])
+            .await
+    }
+
+    pub async fn call_with(
+        &self,
+        target: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let (method, path) = target.split_once(' ').unwrap();
+        let mut req = Request::builder()
+            .method(Method::from_bytes(method.as_bytes()).unwrap())
+            .uri(path);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let body = match body {
+            Some(b) => {
+                req = req.header("content-type", "application/json");
+                Body::from(serde_json::to_vec(b).unwrap())
+            }
+            None => Body::empty(),
+        };
+        let resp = self
+            .router
+            .clone()
+            .oneshot(req.body(body).unwrap())
+            .await
+            .unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&bytes).to_string();
+        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            text,
+            json,
+        }
+    }
+
+    /// Sends a raw (possibly broken) JSON body.
+    pub async fn call_raw(&self, target: &str, body: &str) -> Reply {
+        let (method, path) = target.split_once(' ').unwrap();
+        let req = Request::builder()
+            .method(Method::from_bytes(method.as_bytes()).unwrap())
+            .uri(path)
+            .header("x-api-key", ADMIN_KEY)
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&bytes).to_string();
+        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            text,
+            json,
+        }
+    }
+
+    /// Registers `db` as service `name` through the admin API.
+    pub async fn register(&self, name: &str, db: &TestDb) -> Reply {
+        let body = json!({"name": name, "type": db.engine.name(), "label": "test", "config": {"url": db.url, "max_records": 100}});
+        let r = self.call("POST /api/system/service", Some(&body)).await;
+        assert_eq!(
+            r.status,
+            StatusCode::CREATED,
+            "registering {name}: {}",
+            r.text
+        );
+        r
+    }
+}
+
+/// `expected` ⊆ `actual`: objects may have more keys; arrays must match element by element.
+/// Numbers compare by value (12.5 = 12.50), since engines spell decimals differently.
+pub fn subset(expected: &Value, actual: &Value, path: &str, errors: &mut Vec<String>) {
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => {
+            for (k, ev) in e {
+                match a.get(k) {
+                    Some(av) => subset(ev, av, &format!("{path}.{k}"), errors),
+                    None => errors.push(format!("{path}.{k}: missing (expected {ev})")),
+                }
+            }
+        }
+        (Value::Array(e), Value::Array(a)) => {
+            if e.len() != a.len() {
+                errors.push(format!(
+                    "{path}: expected {} items, got {}: {actual}",
+                    e.len(),
+                    a.len()
+                ));
+                return;
+            }
+            for (i, (ev, av)) in e.iter().zip(a).enumerate() {
+                subset(ev, av, &format!("{path}[{i}]"), errors);
+            }
+        }
+        (Value::Number(e), Value::Number(a)) => {
+            let (ef, af) = (
+                e.to_string().parse::<f64>().ok(),
+                a.to_string().parse::<f64>().ok(),
+            );
+            if ef != af {
+                errors.push(format!("{path}: expected {e}, got {a}"));
+            }
+        }
+        (e, a) if e == a => {}
+        (e, a) => errors.push(format!("{path}: expected {e}, got {a}")),
+    }
+}
