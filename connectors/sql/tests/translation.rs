@@ -1,0 +1,206 @@
+//! SQL translation snapshots: request in, SQL text and parameters out, per
+//! dialect, without a database. Every value must appear as a parameter.
+
+use gatehouse_core::catalog::{ApiType, Column, Table, TableKind};
+use gatehouse_core::{Expr, OrderBy};
+use gatehouse_sql::ast::{Count, Select, Statement};
+use gatehouse_sql::dialect::Printer;
+use gatehouse_sql::{Dialect, Postgres, Sqlite, translate};
+use serde_json::{Map, Value, json};
+
+fn col(name: &str, api: ApiType, db: &str, cast: &str) -> Column {
+    let mut c = Column::new(name, api, db);
+    c.cast_type = cast.into();
+    c
+}
+
+fn table() -> Table {
+    let mut id = col("id", ApiType::Integer, "integer", "integer");
+    id.is_primary_key = true;
+    id.auto_increment = true;
+    let mut status = col(
+        "status",
+        ApiType::String,
+        "character varying(20)",
+        "character varying",
+    );
+    status.default = Some("'new'::character varying".into());
+    Table {
+        name: "orders".into(),
+        schema: Some("sales".into()),
+        db_name: "order\"s".into(),
+        kind: TableKind::Table,
+        writable: true,
+        description: None,
+        columns: vec![
+            id,
+            status,
+            col("total", ApiType::Decimal, "numeric(10,2)", "numeric"),
+            col("paid", ApiType::Boolean, "boolean", "boolean"),
+            col(
+                "placed_at",
+                ApiType::Timestamp,
+                "timestamp with time zone",
+                "timestamp with time zone",
+            ),
+            col("receipt", ApiType::Binary, "bytea", "bytea"),
+            col("tags", ApiType::Array, "text[]", "text[]"),
+        ],
+        primary_key: vec!["id".into()],
+        foreign_keys: vec![],
+        related: vec![],
+        inferred: false,
+    }
+}
+
+fn filter(text: &str, params: Value) -> Expr {
+    let params: Map<String, Value> = params.as_object().cloned().unwrap_or_default();
+    Expr::parse(text)
+        .and_then(|e| e.bind(&params))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn render(d: &dyn Dialect, stmt: &Statement) -> String {
+    let q = Printer::print(d, stmt);
+    format!(
+        "{}\n-- params: {:?}\n-- output: {:?}",
+        q.sql, q.params, q.output
+    )
+}
+
+fn both(name: &str, stmt: impl Fn() -> Statement) {
+    insta::assert_snapshot!(format!("{name}__postgres"), render(&Postgres, &stmt()));
+    insta::assert_snapshot!(format!("{name}__sqlite"), render(&Sqlite, &stmt()));
+}
+
+fn select(f: Option<Expr>, order: Vec<OrderBy>, limit: Option<u64>, offset: u64) -> Statement {
+    let t = table();
+    let fields: Vec<String> = t.columns.iter().map(|c| c.name.clone()).collect();
+    Statement::Select(Select {
+        table: translate::table_ref(&t),
+        columns: translate::out_cols(&t, &fields).unwrap_or_default(),
+        filter: translate::opt_cond(f.as_ref(), &t).unwrap_or_else(|e| panic!("{e}")),
+        order: translate::order(&t, &order).unwrap_or_default(),
+        limit,
+        offset,
+    })
+}
+
+#[test]
+fn list_with_every_operator() {
+    both("list_every_operator", || {
+        select(
+            Some(filter(
+                "(status = 'paid' or status in ('new', :s)) and not total between 1 and 99.95 and placed_at >= '2026-01-01T00:00:00Z' \
+                 and status like 'p%' and status contains '50%_off\\' and status starts with 'a' and status ends with 'z' and paid = true and receipt is not null and total = null",
+                json!({"s": "shipped"}),
+            )),
+            vec![
+                OrderBy {
+                    field: "total".into(),
+                    descending: true,
+                    nulls_first: Some(false),
+                },
+                OrderBy {
+                    field: "id".into(),
+                    descending: false,
+                    nulls_first: None,
+                },
+            ],
+            Some(21),
+            40,
+        )
+    });
+}
+
+#[test]
+fn injection_attempts_stay_parameters() {
+    both("injection", || {
+        select(
+            Some(filter("status = 'x'' OR 1=1 --'", json!({}))),
+            vec![],
+            Some(10),
+            0,
+        )
+    });
+}
+
+#[test]
+fn like_on_a_non_text_column() {
+    both("like_non_text", || {
+        select(
+            Some(filter("total contains '.5'", json!({}))),
+            vec![],
+            None,
+            0,
+        )
+    });
+}
+
+#[test]
+fn count() {
+    let t = table();
+    both("count", || {
+        Statement::Count(Count {
+            table: translate::table_ref(&t),
+            filter: translate::opt_cond(Some(&filter("paid = false", json!({}))), &t)
+                .unwrap_or_default(),
+        })
+    });
+}
+
+#[test]
+fn insert_update_delete() {
+    let t = table();
+    let ret = translate::returning_cols(&t, &[]).unwrap_or_default();
+    let rec: Map<String, Value> = json!({"status": "paid", "total": 12.50, "paid": true, "receipt": "aGVsbG8=", "tags": ["a", "b"]})
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    both("insert", || {
+        translate::insert(&t, &rec, &ret).unwrap_or_else(|e| panic!("{e}"))
+    });
+    both("insert_defaults", || {
+        translate::insert(&t, &Map::new(), &ret).unwrap_or_else(|e| panic!("{e}"))
+    });
+    let key = Expr::eq("id", json!("7"));
+    let patch: Map<String, Value> = json!({"total": "99.99"})
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    both("patch", || {
+        translate::update(&t, &key, &patch, false, &ret).unwrap_or_else(|e| panic!("{e}"))
+    });
+    both("put", || {
+        translate::update(&t, &key, &patch, true, &ret).unwrap_or_else(|e| panic!("{e}"))
+    });
+    both("delete", || {
+        translate::delete(&t, &filter("id in (1, 2)", json!({})), &ret)
+            .unwrap_or_else(|e| panic!("{e}"))
+    });
+    both("delete_all", || {
+        translate::delete(&t, &Expr::And(vec![]), &ret).unwrap_or_else(|e| panic!("{e}"))
+    });
+}
+
+#[test]
+fn bad_values_are_refused_before_sql() {
+    let t = table();
+    for (f, field) in [
+        ("id = 'seven'", "id"),
+        ("total > 'lots'", "total"),
+        ("placed_at < 'soon'", "placed_at"),
+        ("paid = 'maybe'", "paid"),
+    ] {
+        let e = translate::cond(&filter(f, json!({})), &t)
+            .err()
+            .unwrap_or_else(|| panic!("{f} translated"));
+        assert_eq!(e.kind, gatehouse_core::ErrorKind::InvalidValue, "{f}");
+        assert_eq!(e.field.as_deref(), Some(field), "{f}");
+    }
+    let rec: Map<String, Value> = json!({"receipt": "not base64!"})
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    assert!(translate::insert(&t, &rec, &[]).is_err());
+}
