@@ -1,3 +1,4 @@
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 //! Table tests for the filter language: every production and every error.
 
 use gatehouse_core::filter::{Expr, FilterError};

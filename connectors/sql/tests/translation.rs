@@ -1,3 +1,4 @@
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 //! SQL translation snapshots: request in, SQL text and parameters out, per
 //! dialect, without a database. Every value must appear as a parameter.
 
