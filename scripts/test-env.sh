@@ -28,6 +28,10 @@ gh_free_port() {
 gh_start_postgres() {
   if [ -n "${GATEHOUSE_TEST_POSTGRES_URL:-}" ]; then return 0; fi
   local pgbin=${GATEHOUSE_PG_BIN:-/usr/lib/postgresql/15/bin}
+  if [ ! -x "$pgbin/initdb" ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    echo "test-env: installing PostgreSQL 15 with apt" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15) >"$GH_RUN/apt.log" 2>&1 || true
+  fi
   if [ ! -x "$pgbin/initdb" ]; then
     gh_fail_or_warn "PostgreSQL binaries not found in $pgbin (apt-get install postgresql-15)"; return
   fi
