@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -76,7 +76,8 @@ pub fn router(state: Arc<AppState>) -> Router {
                     let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
                     // The path only: query strings may carry credentials.
                     tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
-                }),
+                })
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
             )
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
             .map_request(tunnel)

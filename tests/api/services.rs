@@ -386,3 +386,54 @@ async fn request_ids_bodies_and_limits() {
     let r: Value = app.call("GET /api/v2", None).await.json;
     assert_eq!(r, json!({"resource": []}));
 }
+
+#[tokio::test]
+async fn several_postgres_schemas_name_tables_schema_dot_table() {
+    let Some(db) = fresh_db(Engine::Postgres, None).await else {
+        return;
+    };
+    db.exec(
+        "CREATE SCHEMA inventory;
+         CREATE TABLE inventory.stock (product_id int PRIMARY KEY REFERENCES public.products(id), bin text NOT NULL);
+         INSERT INTO inventory.stock VALUES (1, 'A-1'), (3, 'C-7');",
+    )
+    .await;
+    let app = TestApp::new().await;
+    let body = json!({"name": "pg", "type": "postgres", "config": {"url": db.url, "schemas": ["public", "inventory"]}});
+    let r = app.call("POST /api/system/service", Some(&body)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let r = app.call("GET /api/pg/_table", None).await;
+    assert!(
+        r.text.contains("\"public.customers\"") && r.text.contains("\"inventory.stock\""),
+        "{}",
+        r.text
+    );
+    let r = app.call("GET /api/pg/_table/inventory.stock/3", None).await;
+    assert_eq!(r.json, json!({"product_id": 3, "bin": "C-7"}));
+    let r = app.call("GET /api/pg/_schema/inventory.stock", None).await;
+    assert_eq!(
+        r.json["field"][0]["ref_table"], "public.products",
+        "{}",
+        r.text
+    );
+    let r = app.call("GET /api/pg/_table/customers", None).await;
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "with several schemas, names are qualified"
+    );
+    // the default: public only, unqualified names
+    let body = json!({"name": "pub", "type": "postgres", "config": {"url": db.url}});
+    assert_eq!(
+        app.call("POST /api/system/service", Some(&body))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let r = app.call("GET /api/pub/_table", None).await;
+    assert!(
+        r.text.contains("\"customers\"") && !r.text.contains("stock"),
+        "{}",
+        r.text
+    );
+}
