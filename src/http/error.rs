@@ -186,7 +186,9 @@ fn default_message(kind: ErrorKind) -> &'static str {
         ErrorKind::NotNull => "a required field is null",
         ErrorKind::Check => "a value breaks a check constraint",
         ErrorKind::InvalidValue => "a value cannot be converted to the field's type",
-        ErrorKind::InvalidInput => "the request cannot be applied to this database",
+        ErrorKind::InvalidInput => {
+            "the database cannot apply this request to these fields (a generated column, or an operator the type lacks)"
+        }
         ErrorKind::Unsupported => "this database does not support the operation",
         ErrorKind::ReadOnly => "the resource is read-only",
         ErrorKind::Unavailable => "the database is unavailable; try again shortly",

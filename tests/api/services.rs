@@ -437,3 +437,102 @@ async fn several_postgres_schemas_name_tables_schema_dot_table() {
         r.text
     );
 }
+
+#[tokio::test]
+async fn postgres_specific_types_identity_and_updatable_views() {
+    let Some(db) = fresh_db(Engine::Postgres, None).await else {
+        return;
+    };
+    db.exec(
+        "CREATE TYPE mood AS ENUM ('sad', 'happy');
+         CREATE TABLE exotic (
+             id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+             m mood, tags text[], span interval, addr inet, doc json,
+             doubled int GENERATED ALWAYS AS (cardinality(tags) * 2) STORED);
+         CREATE VIEW simple_customers AS SELECT id, name, email FROM customers;",
+    )
+    .await;
+    let app = TestApp::new().await;
+    app.register("pg", &db).await;
+    let body = json!({"m": "happy", "tags": ["a", "b"], "span": "1 day", "addr": "10.0.0.1", "doc": {"x": 1}});
+    let r = app
+        .call("POST /api/pg/_table/exotic?fields=*", Some(&body))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(
+        r.json["resource"][0],
+        json!({"id": 1, "m": "happy", "tags": ["a", "b"], "span": "1 day", "addr": "10.0.0.1", "doc": {"x": 1}, "doubled": 4})
+    );
+    let r = app
+        .call(
+            "GET /api/pg/_table/exotic?filter=m%20%3D%20'happy'&fields=id",
+            None,
+        )
+        .await;
+    assert_eq!(r.json, json!({"resource": [{"id": 1}]}), "{}", r.text);
+    let r = app
+        .call("GET /api/pg/_table/exotic?filter=m%20%3D%20'angry'", None)
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "an impossible enum value: {}",
+        r.text
+    );
+    let r = app
+        .call(
+            "POST /api/pg/_table/exotic",
+            Some(&json!({"id": 5, "m": "sad"})),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "an identity ALWAYS column: {}",
+        r.text
+    );
+    assert!(!r.text.contains("GENERATED"), "{}", r.text);
+    let r = app
+        .call(
+            "GET /api/pg/_table/exotic?filter=doc%20%3D%20'%7B%7D'",
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "json has no equality: {}",
+        r.text
+    );
+    let r = app.call("GET /api/pg/_schema/exotic", None).await;
+    let types: Vec<&str> = r.json["field"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "integer", "string", "array", "string", "string", "json", "integer"
+        ]
+    );
+    // an auto-updatable view accepts writes
+    let r = app.call("GET /api/pg/_schema/simple_customers", None).await;
+    assert_eq!(r.json["writable"], true);
+    let r = app
+        .call(
+            "POST /api/pg/_table/simple_customers",
+            Some(&json!({"name": "Via View", "email": "view@example.com"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.json["resource"][0]["email"], "view@example.com");
+    let r = app
+        .call(
+            "GET /api/pg/_table/customers?filter=email%20%3D%20'view@example.com'&fields=name",
+            None,
+        )
+        .await;
+    assert_eq!(r.json, json!({"resource": [{"name": "Via View"}]}));
+}

@@ -174,3 +174,99 @@ fn fields_are_listed_in_order() {
     let positions: Vec<usize> = e.fields().iter().map(|f| f.position).collect();
     assert_eq!(positions, [0, 10, 29]);
 }
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[self.next(xs.len())]
+    }
+}
+
+/// A random filter from the grammar (valid by construction).
+fn valid(r: &mut Rng, depth: usize) -> String {
+    const FIELDS: &[&str] = &["a", "b.c", "Name", "x_1"];
+    const VALUES: &[&str] = &[
+        "1", "-2.5", "'x'", "'it''s'", "\"q\"", "true", "false", ":p", "0.10",
+    ];
+    const CMP: &[&str] = &[
+        "=", "!=", "<>", ">", ">=", "<", "<=", "eq", "ne", "GT", "gte", "lt", "LTE",
+    ];
+    if depth > 0 && r.next(3) == 0 {
+        let op = r.pick(&[" and ", " OR ", " && ", " || "]);
+        return format!("{}{op}{}", valid(r, depth - 1), valid(r, depth - 1));
+    }
+    if depth > 0 && r.next(4) == 0 {
+        return format!("not ({})", valid(r, depth - 1));
+    }
+    let f = r.pick(FIELDS);
+    match r.next(8) {
+        0 => format!("{f} {} {}", r.pick(CMP), r.pick(VALUES)),
+        1 => format!(
+            "{f} {}in ({}, {})",
+            r.pick(&["", "not "]),
+            r.pick(VALUES),
+            r.pick(VALUES)
+        ),
+        2 => format!("{f} {}like '%x_'", r.pick(&["", "NOT "])),
+        3 => format!(
+            "{f} {} 'a%b'",
+            r.pick(&["contains", "starts with", "ENDS WITH"])
+        ),
+        4 => format!(
+            "{f} {}between {} and {}",
+            r.pick(&["", "not "]),
+            r.pick(VALUES),
+            r.pick(VALUES)
+        ),
+        5 => format!("{f} is {}null", r.pick(&["", "not "])),
+        6 => format!("({f} = null)"),
+        _ => format!("{f} = {}", r.pick(VALUES)),
+    }
+}
+
+/// A cheap fuzz run: random token soup must never panic, and every filter the
+/// grammar allows parses and prints to a canonical form that parses back to itself.
+#[test]
+fn random_input_never_panics_and_canonical_form_round_trips() {
+    const PIECES: &[&str] = &[
+        "a", "b.c", "name", " ", "=", "!=", "<>", ">", ">=", "<", "<=", "eq", "GTE", "and", "OR",
+        "not", "&&", "||", "(", ")", ",", "in", "like", "contains", "starts", "ends", "with",
+        "between", "is", "null", "true", "false", "'x'", "'it''s'", "\"q\"", "'", "\"", "1",
+        "-2.5", "1e3", "1.", ":p", ":", "é", "%", ";", "\\",
+    ];
+    let mut r = Rng(0x9e37_79b9_7f4a_7c15);
+    for _ in 0..20_000 {
+        let len = 1 + r.next(12);
+        let input: String = (0..len)
+            .map(|_| r.pick(PIECES))
+            .collect::<Vec<_>>()
+            .join(" ");
+        if let Ok(e) = Expr::parse(&input) {
+            let canonical = e.to_string();
+            assert!(
+                Expr::parse(&canonical).is_ok(),
+                "{input:?} -> {canonical:?}"
+            );
+        }
+    }
+    for _ in 0..5_000 {
+        let input = valid(&mut r, 3);
+        let e = Expr::parse(&input).unwrap_or_else(|err| panic!("{input:?} should parse: {err}"));
+        let canonical = e.to_string();
+        let again = Expr::parse(&canonical)
+            .unwrap_or_else(|err| panic!("{input:?} -> {canonical:?} does not parse: {err}"));
+        assert_eq!(
+            again.to_string(),
+            canonical,
+            "{input:?}: the canonical form is a fixed point"
+        );
+    }
+}

@@ -84,6 +84,11 @@ fn err(e: sqlx::Error) -> ConnectorError {
             Some(ErrorKind::Unavailable)
         }
         "25006" => Some(ErrorKind::ReadOnly),
+        // serialization failure, deadlock, statement timeout: worth a retry
+        "40001" | "40P01" | "57014" => Some(ErrorKind::Unavailable),
+        // a value for a GENERATED ALWAYS column; an operator or comparison the
+        // column's type lacks (e.g. `=` on json)
+        "428C9" | "42883" | "42804" => Some(ErrorKind::InvalidInput),
         // undefined table: the catalog is older than the database
         "42P01" => Some(ErrorKind::NotFound),
         _ => None,
