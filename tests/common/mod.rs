@@ -204,23 +204,7 @@ impl TestApp {
             }
             None => Body::empty(),
         };
-        let resp = self
-            .router
-            .clone()
-            .oneshot(req.body(body).unwrap())
-            .await
-            .unwrap();
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        let text = String::from_utf8_lossy(&bytes).to_string();
-        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Reply {
-            status,
-            headers,
-            text,
-            json,
-        }
+        self.send(req.body(body).unwrap()).await
     }
 
     /// Sends a raw (possibly broken) JSON body.
@@ -233,6 +217,10 @@ impl TestApp {
             .header("content-type", "application/json")
             .body(Body::from(body.to_string()))
             .unwrap();
+        self.send(req).await
+    }
+
+    async fn send(&self, req: Request<Body>) -> Reply {
         let resp = self.router.clone().oneshot(req).await.unwrap();
         let status = resp.status();
         let headers = resp.headers().clone();
