@@ -31,7 +31,7 @@ enum Command {
         #[arg(long, env = "GATEHOUSE_DATA_DIR")]
         data_dir: Option<PathBuf>,
         /// Mount the bundled demo shop database as service `demo`.
-        #[arg(long, env = "GATEHOUSE_DEMO")]
+        #[arg(long, env = "GATEHOUSE_DEMO", value_parser = clap::builder::BoolishValueParser::new())]
         demo: bool,
         /// Folder of casbin policies [default: ./policies].
         #[arg(long, env = "GATEHOUSE_POLICIES_DIR")]
