@@ -79,6 +79,11 @@ impl Params {
         }
     }
 
+    /// Whether the parameter was given (and is not null).
+    pub fn has(&self, name: &str) -> bool {
+        self.map.get(name).is_some_and(|v| !v.is_null())
+    }
+
     pub fn flag(&self, name: &str) -> ApiResult<bool> {
         match self
             .text(name)?

@@ -245,6 +245,18 @@ fn ids_key(table: &Table, params: &Params) -> ApiResult<Vec<String>> {
     }
 }
 
+/// Key columns, and one tuple of key values per id.
+type Ids = (Vec<String>, Vec<Vec<Value>>);
+
+/// The `ids` asked for, with the key columns they refer to.
+fn requested_ids(table: &Table, p: &Params) -> ApiResult<Option<Ids>> {
+    if !p.has("ids") {
+        return Ok(None);
+    }
+    let key = ids_key(table, p)?;
+    Ok(p.ids(key.len())?.map(|ids| (key, ids)))
+}
+
 /// Text of a key value, for matching records to the ids asked for.
 fn key_text(v: &Value) -> String {
     match v {
@@ -302,9 +314,8 @@ async fn read(service: &Service, table: &Arc<Table>, op: &TableOp) -> ApiResult<
             "this database cannot order nulls first or last",
         ));
     }
-    let ids = match p.ids(ids_key(table, p).map(|k| k.len()).unwrap_or(1))? {
-        Some(ids) => {
-            let key = ids_key(table, p)?;
+    let ids = match requested_ids(table, p)? {
+        Some((key, ids)) => {
             let any: Vec<Expr> = ids.iter().map(|v| key_filter(&key, v.clone())).collect();
             filter = Expr::and_opt(Some(Expr::Or(any)), filter);
             Some((key, ids))
@@ -540,8 +551,7 @@ fn write_items(table: &Table, op: &TableOp, updating: bool) -> ApiResult<(Vec<Wr
         };
         return Ok((vec![item], true));
     }
-    if let Some(ids) = p.ids(ids_key(table, p).map(|k| k.len()).unwrap_or(1))? {
-        let key = ids_key(table, p)?;
+    if let Some((key, ids)) = requested_ids(table, p)? {
         let values = single_values()?;
         let items = ids
             .into_iter()

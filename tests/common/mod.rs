@@ -71,25 +71,18 @@ fn fixture(engine: Engine) -> String {
 pub async fn fresh_db(engine: Engine, sql: Option<&str>) -> Option<TestDb> {
     let server = server_url(engine)?;
     let sql = sql.map(str::to_string).unwrap_or_else(|| fixture(engine));
-    match engine {
+    let db = match engine {
         Engine::Sqlite => {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("test.sqlite");
+            // an empty file is an empty SQLite database
+            std::fs::File::create(&path).unwrap();
             let url = format!("sqlite://{}", path.display());
-            let opts = sqlx::sqlite::SqliteConnectOptions::new()
-                .filename(&path)
-                .create_if_missing(true);
-            let mut conn = sqlx::SqliteConnection::connect_with(&opts).await.unwrap();
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            conn.close().await.unwrap();
-            Some(TestDb {
+            TestDb {
                 engine,
                 url,
                 _dir: Some(dir),
-            })
+            }
         }
         Engine::Postgres => {
             let name = format!("gh_{}", uuid::Uuid::new_v4().simple());
@@ -101,20 +94,15 @@ pub async fn fresh_db(engine: Engine, sql: Option<&str>) -> Option<TestDb> {
             admin.close().await.unwrap();
             let mut u = url::Url::parse(&server).unwrap();
             u.set_path(&name);
-            let url = u.to_string();
-            let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            conn.close().await.unwrap();
-            Some(TestDb {
+            TestDb {
                 engine,
-                url,
+                url: u.to_string(),
                 _dir: None,
-            })
+            }
         }
-    }
+    };
+    db.exec(&sql).await;
+    Some(db)
 }
 
 impl TestDb {
