@@ -4,6 +4,15 @@
 #
 #   GATEHOUSE_TEST_POSTGRES_URL   a PostgreSQL 15 superuser-less account with CREATEDB;
 #                                 each test creates its own database through it.
+#   GATEHOUSE_TEST_MYSQL_URL      MariaDB (apt) account with CREATE on every database.
+#   GATEHOUSE_TEST_MONGODB_URL    SecantusDB (PyPI), a MongoDB wire-protocol server.
+#   GATEHOUSE_TEST_MONGODB2_URL   NX-27017 (PyPI), a second, quirkier wire-protocol server.
+#   GATEHOUSE_TEST_SQLSERVER_BRIDGE_URL
+#                                 pySQLbridge (PyPI): SQL Server's protocol, read-only,
+#                                 serving tests/fixtures/sqlserver-bridge/.
+#   GATEHOUSE_TEST_SQLSERVER_URL  never started here (no SQL Server runs on this
+#                                 machine); set it to a real server (docker/compose.yaml)
+#                                 and the full suite runs against it.
 #
 # Servers already given by the caller (the variable is set) are used as they are.
 # With GATEHOUSE_TEST_REQUIRE_ALL=1 (set in CI) a server that cannot start is an error.
@@ -53,10 +62,103 @@ gh_start_postgres() {
   echo "test-env: PostgreSQL on port $port" >&2
 }
 
+gh_start_mariadb() {
+  if [ -n "${GATEHOUSE_TEST_MYSQL_URL:-}" ]; then return 0; fi
+  if ! command -v mariadbd >/dev/null && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    echo "test-env: installing MariaDB with apt" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server) >"$GH_RUN/apt-mariadb.log" 2>&1 || true
+  fi
+  if ! command -v mariadbd >/dev/null; then
+    gh_fail_or_warn "mariadbd not found (apt-get install mariadb-server)"; return
+  fi
+  local port; port=$(gh_free_port)
+  local root="$GH_RUN/mariadb"; mkdir -p "$root"
+  local user=(); if [ "$(id -u)" = "0" ]; then chown mysql:mysql "$root"; user=(--user=mysql); fi
+  mariadb-install-db --no-defaults "${user[@]}" --datadir="$root/data" \
+    --auth-root-authentication-method=socket --skip-test-db >"$root/install.log" 2>&1 \
+    || { cat "$root/install.log" >&2; gh_fail_or_warn "mariadb-install-db failed"; return; }
+  # output redirected: an inherited pipe would keep CI waiting
+  mariadbd --no-defaults "${user[@]}" --datadir="$root/data" --port="$port" --bind-address=127.0.0.1 \
+    --socket="$root/mysql.sock" --pid-file="$root/mariadbd.pid" --log-error="$root/error.log" \
+    --skip-name-resolve --innodb-buffer-pool-size=64M --innodb-flush-log-at-trx-commit=0 \
+    --max-connections=500 --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+    >"$root/stdout.log" 2>&1 </dev/null &
+  GH_MARIADB_SOCK="$root/mysql.sock"
+  local i
+  for i in $(seq 120); do
+    mariadb-admin --no-defaults --socket="$root/mysql.sock" -uroot ping >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  mariadb --no-defaults --socket="$root/mysql.sock" -uroot -e "CREATE DATABASE appdb;
+    CREATE USER 'app'@'127.0.0.1' IDENTIFIED BY 'apppass'; GRANT ALL ON *.* TO 'app'@'127.0.0.1'; FLUSH PRIVILEGES;" \
+    || { cat "$root/error.log" >&2; gh_fail_or_warn "MariaDB did not start"; return; }
+  export GATEHOUSE_TEST_MYSQL_URL="mysql://app:apppass@127.0.0.1:$port/appdb"
+  echo "test-env: MariaDB on port $port" >&2
+}
+
+# The PyPI servers live in one venv under target/ (reused between local runs).
+GH_VENV="$(pwd)/target/test-venv"
+GH_PY_PKGS=(secantusdb==0.7.0b3 nx-27017==0.8.1 pysqlbridge==2.1.3)
+gh_venv() {
+  local stamp="$GH_VENV/.gatehouse-${GH_PY_PKGS[*]// /_}"
+  if [ -f "$stamp" ]; then return 0; fi
+  rm -rf "$GH_VENV"
+  python3 -m venv "$GH_VENV" && "$GH_VENV/bin/pip" install -q "${GH_PY_PKGS[@]}" >"$GH_RUN/pip.log" 2>&1 \
+    && touch "$stamp" || { cat "$GH_RUN/pip.log" >&2; return 1; }
+}
+
+# Waits until something accepts connections on 127.0.0.1:$1.
+gh_wait_port() {
+  local i
+  for i in $(seq 100); do
+    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $1), 0.5)" 2>/dev/null && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+gh_start_mongo() {
+  if [ -n "${GATEHOUSE_TEST_MONGODB_URL:-}" ]; then return 0; fi
+  gh_venv || { gh_fail_or_warn "could not install the MongoDB wire servers from PyPI"; return; }
+  local p1 p2; p1=$(gh_free_port); p2=$(gh_free_port)
+  "$GH_VENV/bin/secantusd-py" --host 127.0.0.1 --port "$p1" --storage-path :memory: --cache-size 256M \
+    >"$GH_RUN/secantus.log" 2>&1 </dev/null &
+  GH_PIDS_TO_STOP+=($!)
+  "$GH_VENV/bin/nx-27017" --host 127.0.0.1 -p "$p2" --data-dir memory --log-file "$GH_RUN/nx.log" \
+    --pid-file "$GH_RUN/nx.pid" >"$GH_RUN/nx.stdout" 2>&1 </dev/null &
+  GH_PIDS_TO_STOP+=($!)
+  gh_wait_port "$p1" || { cat "$GH_RUN/secantus.log" >&2; gh_fail_or_warn "SecantusDB did not start"; return; }
+  gh_wait_port "$p2" || { cat "$GH_RUN/nx.stdout" >&2; gh_fail_or_warn "NX-27017 did not start"; return; }
+  export GATEHOUSE_TEST_MONGODB_URL="mongodb://127.0.0.1:$p1/?directConnection=true"
+  export GATEHOUSE_TEST_MONGODB2_URL="mongodb://127.0.0.1:$p2/?directConnection=true"
+  echo "test-env: SecantusDB on port $p1, NX-27017 on port $p2" >&2
+}
+
+gh_start_sqlserver_bridge() {
+  if [ -n "${GATEHOUSE_TEST_SQLSERVER_BRIDGE_URL:-}" ]; then return 0; fi
+  gh_venv || { gh_fail_or_warn "could not install pySQLbridge from PyPI"; return; }
+  local port; port=$(gh_free_port)
+  local dir; dir="$(pwd)/tests/fixtures/sqlserver-bridge"
+  (cd "$dir" && BRIDGE_APP_PW=apppass exec "$GH_VENV/bin/pysqlbridge" --host 127.0.0.1 --port "$port" \
+    --config bridge.json >"$GH_RUN/bridge.log" 2>&1 </dev/null) &
+  GH_PIDS_TO_STOP+=($!)
+  gh_wait_port "$port" || { cat "$GH_RUN/bridge.log" >&2; gh_fail_or_warn "pySQLbridge did not start"; return; }
+  export GATEHOUSE_TEST_SQLSERVER_BRIDGE_URL="sqlserver://app:apppass@127.0.0.1:$port/bridge?trust_server_certificate=true"
+  echo "test-env: pySQLbridge on port $port" >&2
+}
+
 gh_stop_all() {
   if [ -n "${GH_STOP_PG:-}" ]; then "${GH_STOP_PG[@]}" >/dev/null 2>&1 || true; fi
+  if [ -n "${GH_MARIADB_SOCK:-}" ]; then
+    mariadb-admin --no-defaults --socket="$GH_MARIADB_SOCK" -uroot shutdown >/dev/null 2>&1 || true
+  fi
+  local pid
+  for pid in "${GH_PIDS_TO_STOP[@]}"; do kill "$pid" 2>/dev/null || true; done
   rm -rf "$GH_RUN"
 }
 trap gh_stop_all EXIT
 
 gh_start_postgres || return 1 2>/dev/null || exit 1
+gh_start_mariadb || return 1 2>/dev/null || exit 1
+
+

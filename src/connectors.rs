@@ -14,6 +14,7 @@ pub async fn connect(
     match kind {
         "sqlite" => gatehouse_sqlite::connect(cfg).await,
         "postgres" => gatehouse_postgres::connect(cfg).await,
+        "mysql" => gatehouse_mysql::connect(cfg).await,
         _ => Err(ConnectorError::public(
             ErrorKind::Unsupported,
             format!("service type '{kind}' is not available in this build yet"),

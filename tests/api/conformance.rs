@@ -1,7 +1,8 @@
 //! The HTTP conformance suite: `tests/conformance/*.json` hold request → expected
 //! response cases; each file runs, in order, against a fresh database of every
 //! engine. Where engines really differ a case carries a per-engine expectation
-//! (`engines`) or is limited to some engines (`only`), with the reason in `why`.
+//! (`engines`), is limited to some engines (`only`) or left out on some
+//! (`skip`), with the reason in `why`.
 //!
 //! A case: `{"name", "request": "METHOD /api/{svc}/...", "query": {...},
 //! "body": ..., "headers": {...}, "auth": false, "status": 200, "expect": ...,
@@ -26,6 +27,11 @@ async fn run(engine: Engine, file: &str) {
         let name = case["name"].as_str().unwrap_or("?");
         if let Some(only) = case.get("only").and_then(Value::as_array)
             && !only.iter().any(|e| e == engine.name())
+        {
+            continue;
+        }
+        if let Some(skip) = case.get("skip").and_then(Value::as_array)
+            && skip.iter().any(|e| e == engine.name())
         {
             continue;
         }
@@ -133,6 +139,10 @@ macro_rules! conformance {
             #[tokio::test]
             async fn postgres() {
                 run(Engine::Postgres, stringify!($file)).await
+            }
+            #[tokio::test]
+            async fn mysql() {
+                run(Engine::MySql, stringify!($file)).await
             }
         }
     )*};

@@ -19,13 +19,16 @@ pub const ADMIN_KEY: &str = "test-admin-key-0123456789";
 pub enum Engine {
     Sqlite,
     Postgres,
+    MySql,
 }
 
 impl Engine {
+    /// The service type, and the key of per-engine expectations in the conformance cases.
     pub fn name(self) -> &'static str {
         match self {
             Engine::Sqlite => "sqlite",
             Engine::Postgres => "postgres",
+            Engine::MySql => "mysql",
         }
     }
 }
@@ -48,6 +51,7 @@ pub fn server_url(engine: Engine) -> Option<String> {
     let var = match engine {
         Engine::Sqlite => return Some(String::new()),
         Engine::Postgres => "GATEHOUSE_TEST_POSTGRES_URL",
+        Engine::MySql => "GATEHOUSE_TEST_MYSQL_URL",
     };
     match std::env::var(var) {
         Ok(u) if !u.is_empty() => Some(u),
@@ -100,6 +104,22 @@ pub async fn fresh_db(engine: Engine, sql: Option<&str>) -> Option<TestDb> {
                 _dir: None,
             }
         }
+        Engine::MySql => {
+            let name = format!("gh_{}", uuid::Uuid::new_v4().simple());
+            let mut admin = sqlx::MySqlConnection::connect(&server).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            admin.close().await.unwrap();
+            let mut u = url::Url::parse(&server).unwrap();
+            u.set_path(&name);
+            TestDb {
+                engine,
+                url: u.to_string(),
+                _dir: None,
+            }
+        }
     };
     db.exec(&sql).await;
     Some(db)
@@ -118,6 +138,13 @@ impl TestDb {
             }
             Engine::Postgres => {
                 let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
+            }
+            Engine::MySql => {
+                let mut c = sqlx::MySqlConnection::connect(&self.url).await.unwrap();
                 sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
                     .execute(&mut c)
                     .await

@@ -8,8 +8,11 @@ use gatehouse_core::catalog::{ApiType, Column, ForeignKey, Table, TableKind};
 use gatehouse_core::{
     Capabilities, Catalog, ConnectionConfig, Connector, ConnectorError, ErrorKind, Record,
 };
-use gatehouse_sql::sqlx_support::{connect_error, map_error};
-use gatehouse_sql::{Dialect, Output, Query, SqlConnector, SqlDriver, SqlTransaction, SqlValue};
+use gatehouse_sql::sqlx_support::{code, connect_error, map_error};
+use gatehouse_sql::{
+    Dialect, Executed, Output, Query, SqlConnector, SqlDriver, SqlTransaction, SqlValue,
+};
+use sqlx::error::DatabaseError;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
 use sqlx::{AssertSqlSafe, Connection, Postgres, Row};
 use std::collections::HashMap;
@@ -23,8 +26,8 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     like: true,
 };
 
-fn classify_connect(code: &str) -> Option<&'static str> {
-    match code {
+fn classify_connect(db: &dyn DatabaseError) -> Option<&'static str> {
+    match code(db).as_str() {
         "28P01" | "28000" => Some("authentication failed"),
         "3D000" => Some("database does not exist"),
         "57P03" => Some("the database is starting up"),
@@ -76,7 +79,7 @@ struct Driver {
 }
 
 fn err(e: sqlx::Error) -> ConnectorError {
-    map_error(e, |code| match code {
+    map_error(e, |db| match code(db).as_str() {
         // class 22: data exception (bad number, date, text representation, out of range)
         c if c.starts_with("22") => Some(ErrorKind::InvalidValue),
         // class 08: connection exception; 57P0x: shutdown; 53300: too many connections
@@ -167,6 +170,14 @@ impl SqlTransaction for Tx {
     async fn records(&mut self, q: &Query) -> Result<Vec<Record>, ConnectorError> {
         let row = bind(q).fetch_optional(&mut *self.0).await.map_err(err)?;
         decode(row, &q.output)
+    }
+
+    async fn execute(&mut self, q: &Query) -> Result<Executed, ConnectorError> {
+        let r = bind(q).execute(&mut *self.0).await.map_err(err)?;
+        Ok(Executed {
+            rows_affected: r.rows_affected(),
+            last_insert_id: None,
+        })
     }
 
     async fn commit(self: Box<Self>) -> Result<(), ConnectorError> {

@@ -22,6 +22,8 @@ pub struct Param {
     pub cast: Option<String>,
     /// The value is a JSON array to be turned into an engine array.
     pub json_array: bool,
+    /// The API type of the column the value is for (`None`: free text such as a pattern).
+    pub api_type: Option<ApiType>,
 }
 
 impl Param {
@@ -30,6 +32,7 @@ impl Param {
             value,
             cast: None,
             json_array: false,
+            api_type: None,
         }
     }
 }

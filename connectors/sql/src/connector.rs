@@ -3,14 +3,17 @@
 //! rows, open a transaction, introspect — and everything else (translation,
 //! batches, atomicity, not-found checks) lives here.
 
-use crate::ast::{Count, Query, Select, Statement};
-use crate::dialect::{Dialect, Printer};
+use crate::ast::{Count, OutCol, Query, Select, Statement};
+use crate::dialect::{Dialect, Printer, ReturningStyle};
 use crate::translate;
 use async_trait::async_trait;
 use gatehouse_core::{
     BatchMode, Capabilities, Catalog, Connector, ConnectorError, CountMode, DeleteRequest,
-    ErrorKind, InsertRequest, ItemOutcome, Record, SelectRequest, SelectResult, UpdateRequest,
+    ErrorKind, Expr, InsertRequest, ItemOutcome, Record, SelectRequest, SelectResult, Table,
+    UpdateRequest,
 };
+use serde_json::Value;
+use std::sync::Arc;
 
 /// What an engine must provide. Errors are already mapped to shared kinds.
 #[async_trait]
@@ -25,9 +28,18 @@ pub trait SqlDriver: Send + Sync + 'static {
     async fn close(&self);
 }
 
+/// What a statement without result rows did.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Executed {
+    pub rows_affected: u64,
+    /// The value an auto-increment column received (MySQL's `LAST_INSERT_ID()`).
+    pub last_insert_id: Option<u64>,
+}
+
 #[async_trait]
 pub trait SqlTransaction: Send {
     async fn records(&mut self, q: &Query) -> Result<Vec<Record>, ConnectorError>;
+    async fn execute(&mut self, q: &Query) -> Result<Executed, ConnectorError>;
     async fn commit(self: Box<Self>) -> Result<(), ConnectorError>;
     async fn rollback(self: Box<Self>) -> Result<(), ConnectorError>;
 }
@@ -38,8 +50,52 @@ pub struct SqlConnector<D> {
     capabilities: Capabilities,
 }
 
-/// One statement of a write, ready to run, or the reason it could not be built.
-type Prepared = Result<(Query, bool), ConnectorError>;
+/// One write, ready to run.
+enum Write {
+    /// A statement that hands back the rows it wrote (RETURNING / OUTPUT).
+    Returning { q: Query, expect_row: bool },
+    /// For dialects without RETURNING: steps run in one transaction that read
+    /// the written rows back (see [`SqlConnector::read_back`]).
+    ReadBack(ReadBack),
+}
+
+struct ReadBack {
+    table: Arc<Table>,
+    returning: Vec<OutCol>,
+    expect_row: bool,
+    step: Step,
+}
+
+enum Step {
+    Insert {
+        stmt: Query,
+        record: Record,
+    },
+    Update {
+        /// Reads the key (or, without a key, every column) of the rows to update.
+        before: Query,
+        stmt: Query,
+        record: Record,
+    },
+    Delete {
+        /// Reads the rows about to go.
+        before: Query,
+        stmt: Query,
+    },
+}
+
+type Prepared = Result<Write, ConnectorError>;
+
+fn not_found() -> ConnectorError {
+    ConnectorError::public(ErrorKind::NotFound, "record not found")
+}
+
+/// `record` restricted to `cols`, in that order (the columns it lacks are left out).
+fn project(record: &Record, cols: &[OutCol]) -> Record {
+    cols.iter()
+        .filter_map(|c| record.get(&c.name).map(|v| (c.name.clone(), v.clone())))
+        .collect()
+}
 
 impl<D: SqlDriver> SqlConnector<D> {
     pub fn new(driver: D, engine: &'static str, capabilities: Capabilities) -> Self {
@@ -50,11 +106,19 @@ impl<D: SqlDriver> SqlConnector<D> {
         }
     }
 
-    fn print(&self, stmt: &Statement) -> Query {
-        Printer::print(self.driver.dialect(), stmt)
+    fn dialect(&self) -> &'static dyn Dialect {
+        self.driver.dialect()
     }
 
-    fn check_writable(table: &gatehouse_core::Table) -> Result<(), ConnectorError> {
+    fn print(&self, stmt: &Statement) -> Query {
+        Printer::print(self.dialect(), stmt)
+    }
+
+    fn reads_back(&self) -> bool {
+        self.dialect().returning_style() == ReturningStyle::None
+    }
+
+    fn check_writable(table: &Table) -> Result<(), ConnectorError> {
         if table.writable {
             Ok(())
         } else {
@@ -65,31 +129,139 @@ impl<D: SqlDriver> SqlConnector<D> {
         }
     }
 
-    /// Runs the statements of a write with the batch's semantics.
+    /// Runs one write whose statement cannot return rows, inside `tx`: the rows
+    /// are read back by key after an insert or update, and before a delete.
+    async fn read_back(
+        &self,
+        tx: &mut dyn SqlTransaction,
+        rb: &ReadBack,
+    ) -> Result<Vec<Record>, ConnectorError> {
+        let t = &rb.table;
+        let select_keys = |keys: &[Record]| -> Result<Query, ConnectorError> {
+            let filter = translate::keys_filter(t, keys);
+            Ok(self.print(&translate::select_where(t, rb.returning.clone(), &filter)?))
+        };
+        match &rb.step {
+            Step::Insert { stmt, record } => {
+                let done = tx.execute(stmt).await?;
+                // The new key: given in the record, or assigned by auto-increment.
+                let mut key = Record::new();
+                for name in &t.primary_key {
+                    let given = record.get(name).filter(|v| !v.is_null()).cloned();
+                    let auto = t
+                        .column(name)
+                        .filter(|c| c.auto_increment)
+                        .and(done.last_insert_id)
+                        .filter(|id| *id > 0)
+                        .map(Value::from);
+                    match given.or(auto) {
+                        Some(v) => key.insert(name.clone(), v),
+                        None => break,
+                    };
+                }
+                if t.primary_key.is_empty() || key.len() < t.primary_key.len() {
+                    // No way to find the row again: answer what was written.
+                    return Ok(vec![project(record, &rb.returning)]);
+                }
+                tx.records(&select_keys(&[key])?).await
+            }
+            Step::Update {
+                before,
+                stmt,
+                record,
+            } => {
+                let rows = tx.records(before).await?;
+                if rows.is_empty() {
+                    return if rb.expect_row {
+                        Err(not_found())
+                    } else {
+                        Ok(rows)
+                    };
+                }
+                tx.execute(stmt).await?;
+                // A key the update changed is looked up by its new value.
+                let apply = |mut r: Record| {
+                    for (k, v) in record {
+                        if let Some(slot) = r.get_mut(k) {
+                            *slot = v.clone();
+                        }
+                    }
+                    r
+                };
+                let rows: Vec<Record> = rows.into_iter().map(apply).collect();
+                if t.primary_key.is_empty() {
+                    return Ok(rows.iter().map(|r| project(r, &rb.returning)).collect());
+                }
+                tx.records(&select_keys(&rows)?).await
+            }
+            Step::Delete { before, stmt } => {
+                let rows = tx.records(before).await?;
+                if rows.is_empty() && rb.expect_row {
+                    return Err(not_found());
+                }
+                tx.execute(stmt).await?;
+                Ok(rows)
+            }
+        }
+    }
+
+    /// One write inside `tx`, as an outcome.
+    async fn write_in(&self, tx: &mut dyn SqlTransaction, w: &Write) -> ItemOutcome {
+        let rows = match w {
+            Write::Returning { q, expect_row } => match tx.records(q).await {
+                Ok(rows) if *expect_row && rows.is_empty() => Err(not_found()),
+                r => r,
+            },
+            Write::ReadBack(rb) => self.read_back(tx, rb).await,
+        };
+        match rows {
+            Ok(rows) => ItemOutcome::Done(rows),
+            Err(e) => ItemOutcome::Failed(e),
+        }
+    }
+
+    /// One write on its own.
+    async fn write_alone(&self, w: &Write) -> ItemOutcome {
+        let result = match w {
+            // A single statement is atomic by itself: no transaction round-trips.
+            Write::Returning { q, expect_row } => match self.driver.records(q).await {
+                Ok(rows) if *expect_row && rows.is_empty() => Err(not_found()),
+                r => r,
+            },
+            Write::ReadBack(_) => {
+                let mut tx = match self.driver.begin().await {
+                    Ok(tx) => tx,
+                    Err(e) => return ItemOutcome::Failed(e),
+                };
+                let outcome = self.write_in(tx.as_mut(), w).await;
+                let end = if matches!(outcome, ItemOutcome::Done(_)) {
+                    tx.commit().await
+                } else {
+                    tx.rollback().await
+                };
+                return match end {
+                    Ok(()) => outcome,
+                    Err(e) => ItemOutcome::Failed(e),
+                };
+            }
+        };
+        match result {
+            Ok(rows) => ItemOutcome::Done(rows),
+            Err(e) => ItemOutcome::Failed(e),
+        }
+    }
+
+    /// Runs the writes with the batch's semantics.
     async fn run(
         &self,
         items: Vec<Prepared>,
         mode: BatchMode,
     ) -> Result<Vec<ItemOutcome>, ConnectorError> {
-        let check = |rows: Vec<Record>, expect_row: bool| {
-            if expect_row && rows.is_empty() {
-                ItemOutcome::Failed(ConnectorError::public(
-                    ErrorKind::NotFound,
-                    "record not found",
-                ))
-            } else {
-                ItemOutcome::Done(rows)
-            }
-        };
-        // A single statement is atomic by itself: no transaction round-trips.
         if mode == BatchMode::Continue || items.len() == 1 {
             let mut out = Vec::with_capacity(items.len());
             for item in items {
                 out.push(match item {
-                    Ok((q, expect_row)) => match self.driver.records(&q).await {
-                        Ok(rows) => check(rows, expect_row),
-                        Err(e) => ItemOutcome::Failed(e),
-                    },
+                    Ok(w) => self.write_alone(&w).await,
                     Err(e) => ItemOutcome::Failed(e),
                 });
             }
@@ -109,15 +281,12 @@ impl<D: SqlDriver> SqlConnector<D> {
         let mut tx = self.driver.begin().await?;
         let mut out: Vec<ItemOutcome> = Vec::with_capacity(items.len());
         let mut failed = false;
-        for (q, expect_row) in items.into_iter().flatten() {
+        for w in items.into_iter().flatten() {
             if failed {
                 out.push(ItemOutcome::Skipped);
                 continue;
             }
-            let outcome = match tx.records(&q).await {
-                Ok(rows) => check(rows, expect_row),
-                Err(e) => ItemOutcome::Failed(e),
-            };
+            let outcome = self.write_in(tx.as_mut(), &w).await;
             failed = matches!(outcome, ItemOutcome::Failed(_));
             out.push(outcome);
         }
@@ -133,6 +302,26 @@ impl<D: SqlDriver> SqlConnector<D> {
             tx.commit().await?;
         }
         Ok(out)
+    }
+
+    fn read_back_item(
+        &self,
+        table: &Arc<Table>,
+        returning: &[OutCol],
+        expect_row: bool,
+        step: Step,
+    ) -> Write {
+        Write::ReadBack(ReadBack {
+            table: table.clone(),
+            returning: returning.to_vec(),
+            expect_row,
+            step,
+        })
+    }
+
+    /// What an update or delete reads first when the dialect cannot return rows.
+    fn before(&self, t: &Table, filter: &Expr, cols: &[OutCol]) -> Result<Query, ConnectorError> {
+        Ok(self.print(&translate::select_where(t, cols.to_vec(), filter)?))
     }
 }
 
@@ -191,7 +380,21 @@ impl<D: SqlDriver> Connector for SqlConnector<D> {
         let items = req
             .records
             .iter()
-            .map(|r| translate::insert(t, r, &returning).map(|s| (self.print(&s), false)))
+            .map(|r| {
+                let q = self.print(&translate::insert(t, r, &returning)?);
+                Ok(if self.reads_back() {
+                    let step = Step::Insert {
+                        stmt: q,
+                        record: r.clone(),
+                    };
+                    self.read_back_item(t, &returning, false, step)
+                } else {
+                    Write::Returning {
+                        q,
+                        expect_row: false,
+                    }
+                })
+            })
             .collect();
         self.run(items, req.batch).await
     }
@@ -200,12 +403,31 @@ impl<D: SqlDriver> Connector for SqlConnector<D> {
         let t = &req.table;
         Self::check_writable(t)?;
         let returning = translate::returning_cols(t, &req.returning)?;
+        // Rows are found again by key; without one, every column is read first.
+        let before_cols = if t.primary_key.is_empty() {
+            translate::returning_cols(t, &[])?
+        } else {
+            translate::out_cols(t, &t.primary_key)?
+        };
         let items = req
             .items
             .iter()
             .map(|i| {
-                translate::update(t, &i.filter, &i.values, req.replace, &returning)
-                    .map(|s| (self.print(&s), i.expect_row))
+                let stmt = translate::update(t, &i.filter, &i.values, req.replace, &returning)?;
+                let q = self.print(&stmt);
+                Ok(if self.reads_back() {
+                    let step = Step::Update {
+                        before: self.before(t, &i.filter, &before_cols)?,
+                        stmt: q,
+                        record: i.values.clone(),
+                    };
+                    self.read_back_item(t, &returning, i.expect_row, step)
+                } else {
+                    Write::Returning {
+                        q,
+                        expect_row: i.expect_row,
+                    }
+                })
             })
             .collect();
         self.run(items, req.batch).await
@@ -219,7 +441,19 @@ impl<D: SqlDriver> Connector for SqlConnector<D> {
             .items
             .iter()
             .map(|i| {
-                translate::delete(t, &i.filter, &returning).map(|s| (self.print(&s), i.expect_row))
+                let q = self.print(&translate::delete(t, &i.filter, &returning)?);
+                Ok(if self.reads_back() {
+                    let step = Step::Delete {
+                        before: self.before(t, &i.filter, &returning)?,
+                        stmt: q,
+                    };
+                    self.read_back_item(t, &returning, i.expect_row, step)
+                } else {
+                    Write::Returning {
+                        q,
+                        expect_row: i.expect_row,
+                    }
+                })
             })
             .collect();
         self.run(items, req.batch).await

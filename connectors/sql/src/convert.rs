@@ -97,6 +97,7 @@ pub fn param(value: &Value, col: &Column) -> Result<Param, ConnectorError> {
         value: v,
         cast,
         json_array,
+        api_type: Some(col.api_type),
     })
 }
 
@@ -106,14 +107,16 @@ pub fn text_param(text: String) -> Param {
         value: SqlValue::Text(text),
         cast: Some("text".into()),
         json_array: false,
+        api_type: None,
     }
 }
 
-/// Escapes `%`, `_` and the escape character `\` so text matches literally.
+/// Escapes `%`, `_`, `[` (a class in SQL Server) and the escape character
+/// `\` so text matches literally; an escaped character is literal in every dialect.
 pub fn escape_like(text: &str) -> String {
     let mut s = String::with_capacity(text.len());
     for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
+        if matches!(c, '%' | '_' | '[' | '\\') {
             s.push('\\');
         }
         s.push(c);
@@ -124,4 +127,30 @@ pub fn escape_like(text: &str) -> String {
 /// Base64 of binary column values, as the API writes them.
 pub fn encode_binary(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// A date-time as engines without offsets in literals take it (`YYYY-MM-DD
+/// HH:MM:SS[.f]`, with `sep` between date and time). With `to_utc` an offset
+/// is applied (the column holds UTC); without, it is dropped, as PostgreSQL
+/// does for `timestamp without time zone`. Text that is not a date-time is
+/// returned unchanged (the database then rejects it).
+pub fn naive_datetime(text: &str, to_utc: bool, sep: char) -> String {
+    let fmt = format!("%Y-%m-%d{sep}%H:%M:%S%.f");
+    if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(text) {
+        let naive = if to_utc {
+            dt.naive_utc()
+        } else {
+            dt.naive_local()
+        };
+        return naive.format(&fmt).to_string();
+    }
+    for f in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
+        if let Ok(n) = chrono::NaiveDateTime::parse_from_str(text, f) {
+            return n.format(&fmt).to_string();
+        }
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return d.and_time(chrono::NaiveTime::MIN).format(&fmt).to_string();
+    }
+    text.to_string()
 }

@@ -13,7 +13,7 @@ pub mod dialect;
 pub mod translate;
 
 pub use ast::{OutCol, Output, Query, SqlValue};
-pub use connector::{SqlConnector, SqlDriver, SqlTransaction};
-pub use dialect::{Dialect, Postgres, Sqlite};
+pub use connector::{Executed, SqlConnector, SqlDriver, SqlTransaction};
+pub use dialect::{Dialect, MySql, Postgres, ReturningStyle, SqlServer, Sqlite};
 #[cfg(feature = "sqlx")]
 pub mod sqlx_support;

@@ -2,22 +2,22 @@
 //! and describing connection failures without echoing driver text.
 
 use gatehouse_core::{ConnectorError, ErrorKind};
-use sqlx::error::ErrorKind as SqlxKind;
+use sqlx::error::{DatabaseError, ErrorKind as SqlxKind};
 
 /// Maps a sqlx error to a connector error. `classify` lets an engine map its
-/// own codes (e.g. Postgres SQLSTATE class 22) before the generic kinds apply.
-pub fn map_error(e: sqlx::Error, classify: fn(&str) -> Option<ErrorKind>) -> ConnectorError {
+/// own codes (e.g. Postgres SQLSTATE class 22, MySQL error numbers) where the
+/// generic kinds do not apply.
+pub fn map_error(
+    e: sqlx::Error,
+    classify: impl Fn(&dyn DatabaseError) -> Option<ErrorKind>,
+) -> ConnectorError {
     let kind = match &e {
         sqlx::Error::Database(db) => match db.kind() {
             SqlxKind::UniqueViolation => ErrorKind::UniqueViolation,
             SqlxKind::ForeignKeyViolation => ErrorKind::ForeignKeyViolation,
             SqlxKind::NotNullViolation => ErrorKind::NotNull,
             SqlxKind::CheckViolation | SqlxKind::ExclusionViolation => ErrorKind::Check,
-            _ => db
-                .code()
-                .as_deref()
-                .and_then(classify)
-                .unwrap_or(ErrorKind::Internal),
+            _ => classify(db.as_ref()).unwrap_or(ErrorKind::Internal),
         },
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
@@ -40,7 +40,10 @@ pub fn map_error(e: sqlx::Error, classify: fn(&str) -> Option<ErrorKind>) -> Con
 
 /// A short, safe reason a connection could not be opened (no driver text,
 /// which may include host names or user names the admin did not intend to share).
-pub fn connect_error(e: sqlx::Error, classify: fn(&str) -> Option<&'static str>) -> ConnectorError {
+pub fn connect_error(
+    e: sqlx::Error,
+    classify: impl Fn(&dyn DatabaseError) -> Option<&'static str>,
+) -> ConnectorError {
     let reason = match &e {
         sqlx::Error::Io(io) => match io.kind() {
             std::io::ErrorKind::ConnectionRefused => "connection refused",
@@ -52,11 +55,9 @@ pub fn connect_error(e: sqlx::Error, classify: fn(&str) -> Option<&'static str>)
         sqlx::Error::Tls(_) => "TLS negotiation failed",
         sqlx::Error::PoolTimedOut => "timed out while connecting",
         sqlx::Error::Configuration(_) => "invalid connection string",
-        sqlx::Error::Database(db) => db
-            .code()
-            .as_deref()
-            .and_then(classify)
-            .unwrap_or("the database refused the connection"),
+        sqlx::Error::Database(db) => {
+            classify(db.as_ref()).unwrap_or("the database refused the connection")
+        }
         _ => "could not connect",
     };
     let kind = if matches!(e, sqlx::Error::Configuration(_)) {
@@ -67,4 +68,9 @@ pub fn connect_error(e: sqlx::Error, classify: fn(&str) -> Option<&'static str>)
     let mut err = ConnectorError::new(kind, e.to_string());
     err.public = Some(format!("cannot connect to the database: {reason}"));
     err
+}
+
+/// The SQLSTATE (or engine code) of a database error, for code-based classifiers.
+pub fn code(db: &dyn DatabaseError) -> String {
+    db.code().map(|c| c.to_string()).unwrap_or_default()
 }

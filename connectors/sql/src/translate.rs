@@ -230,3 +230,36 @@ pub fn delete(t: &Table, filter: &Expr, returning: &[OutCol]) -> Result<Statemen
         returning: returning.to_vec(),
     }))
 }
+
+/// The filter matching exactly the records whose keys are `keys` (each a
+/// record holding the table's key columns).
+pub fn keys_filter(t: &Table, keys: &[Record]) -> Expr {
+    Expr::Or(
+        keys.iter()
+            .map(|k| {
+                Expr::And(
+                    t.primary_key
+                        .iter()
+                        .map(|c| Expr::eq(c, k.get(c).cloned().unwrap_or(Value::Null)))
+                        .collect(),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// A select of `columns` of the rows matching `filter`.
+pub fn select_where(
+    t: &Table,
+    columns: Vec<OutCol>,
+    filter: &Expr,
+) -> Result<Statement, ConnectorError> {
+    Ok(Statement::Select(Select {
+        table: table_ref(t),
+        columns,
+        filter: Some(cond(filter, t)?),
+        order: Vec::new(),
+        limit: None,
+        offset: 0,
+    }))
+}

@@ -8,11 +8,12 @@ use gatehouse_core::{
     Capabilities, Catalog, ConnectionConfig, Connector, ConnectorError, ErrorKind, Record,
 };
 use gatehouse_sql::convert::encode_binary;
-use gatehouse_sql::sqlx_support::{connect_error, map_error};
+use gatehouse_sql::sqlx_support::{code, connect_error, map_error};
 use gatehouse_sql::{
-    Dialect, OutCol, Output, Query, SqlConnector, SqlDriver, SqlTransaction, SqlValue,
+    Dialect, Executed, OutCol, Output, Query, SqlConnector, SqlDriver, SqlTransaction, SqlValue,
 };
 use serde_json::{Number, Value};
+use sqlx::error::DatabaseError;
 use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteConnection, SqlitePool, SqlitePoolOptions,
     SqliteRow,
@@ -30,7 +31,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
 
 /// Opens a pool on `cfg.url` (`sqlite://path/to/file.db`) and checks the file is a database.
 pub async fn connect(cfg: &ConnectionConfig) -> Result<Arc<dyn Connector>, ConnectorError> {
-    let classify = |_: &str| None;
+    let classify = |_: &dyn DatabaseError| None;
     let opts = SqliteConnectOptions::from_str(&cfg.url)
         .map_err(|e| connect_error(e, classify))?
         .create_if_missing(false)
@@ -67,7 +68,7 @@ struct Driver {
 }
 
 fn err(e: sqlx::Error) -> ConnectorError {
-    map_error(e, |code| match code {
+    map_error(e, |db| match code(db).as_str() {
         // SQLITE_MISMATCH, SQLITE_TOOBIG, SQLITE_RANGE
         "20" | "18" | "25" => Some(ErrorKind::InvalidValue),
         // SQLITE_BUSY, SQLITE_LOCKED, SQLITE_CANTOPEN
@@ -185,6 +186,14 @@ impl SqlTransaction for Tx {
     async fn records(&mut self, q: &Query) -> Result<Vec<Record>, ConnectorError> {
         let rows = bind(q).fetch_all(&mut *self.0).await.map_err(err)?;
         decode_rows(rows, &q.output)
+    }
+
+    async fn execute(&mut self, q: &Query) -> Result<Executed, ConnectorError> {
+        let r = bind(q).execute(&mut *self.0).await.map_err(err)?;
+        Ok(Executed {
+            rows_affected: r.rows_affected(),
+            last_insert_id: u64::try_from(r.last_insert_rowid()).ok(),
+        })
     }
 
     async fn commit(self: Box<Self>) -> Result<(), ConnectorError> {

@@ -2,14 +2,30 @@
 //! [`Dialect`] for everything engines spell differently (quoting, placeholders,
 //! casts, how rows come back as JSON).
 
+mod mysql;
 mod postgres;
 mod sqlite;
+mod sqlserver;
 
+pub use mysql::MySql;
 pub use postgres::Postgres;
 pub use sqlite::Sqlite;
+pub use sqlserver::SqlServer;
 
 use crate::ast::*;
 use gatehouse_core::filter::CmpOp;
+
+/// How a dialect hands back the rows a write touched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReturningStyle {
+    /// `... RETURNING cols` after the statement (PostgreSQL, SQLite).
+    Returning,
+    /// `OUTPUT INSERTED.cols` / `OUTPUT DELETED.cols` inside it (SQL Server).
+    Output,
+    /// Not at all (MySQL 8): the connector reads the rows back in the same
+    /// transaction (see `SqlConnector`).
+    None,
+}
 
 pub trait Dialect: Send + Sync + 'static {
     fn name(&self) -> &'static str;
@@ -25,6 +41,11 @@ pub trait Dialect: Send + Sync + 'static {
         placeholder
     }
 
+    /// The value bound for a parameter (a dialect may respell it, e.g. date-times).
+    fn bind_value(&self, p: &Param) -> SqlValue {
+        p.value.clone()
+    }
+
     /// The expression that reads a column in the API's form.
     fn read_column(&self, col: &OutCol) -> String {
         self.quote(&col.name)
@@ -35,14 +56,52 @@ pub trait Dialect: Send + Sync + 'static {
         self.quote(&col.name)
     }
 
-    /// `LIMIT … OFFSET …` with placeholders already rendered.
-    fn limit_offset(&self, limit: Option<String>, offset: Option<String>) -> String {
-        match (limit, offset) {
+    /// Paging values are printed as validated integer literals, not parameters.
+    fn inline_paging(&self) -> bool {
+        false
+    }
+
+    /// Paging as (text right after `SELECT `, text after `ORDER BY`); `limit`
+    /// and `offset` are placeholders or, with [`Dialect::inline_paging`], integers.
+    fn paging(
+        &self,
+        limit: Option<String>,
+        offset: Option<String>,
+        _ordered: bool,
+    ) -> (String, String) {
+        let suffix = match (limit, offset) {
             (Some(l), Some(o)) => format!(" LIMIT {l} OFFSET {o}"),
             (Some(l), None) => format!(" LIMIT {l}"),
             (None, Some(o)) => format!(" LIMIT -1 OFFSET {o}"),
             (None, None) => String::new(),
+        };
+        (String::new(), suffix)
+    }
+
+    /// One `ORDER BY` term. The default spells `NULLS FIRST/LAST`; engines
+    /// without it sort on "is null" first.
+    fn order_term(&self, col: &str, descending: bool, nulls_first: Option<bool>) -> String {
+        let mut x = format!("{} {}", self.quote(col), direction(descending));
+        match nulls_first {
+            Some(true) => x += " NULLS FIRST",
+            Some(false) => x += " NULLS LAST",
+            None => {}
         }
+        x
+    }
+
+    /// The `ESCAPE` clause for patterns built with `\` as the escape character.
+    fn like_escape(&self) -> &'static str {
+        " ESCAPE '\\'"
+    }
+
+    /// An insert of a record with no values.
+    fn insert_defaults(&self) -> &'static str {
+        " DEFAULT VALUES"
+    }
+
+    fn returning_style(&self) -> ReturningStyle {
+        ReturningStyle::Returning
     }
 
     /// `SET col = <this>` to return a column to its default.
@@ -80,7 +139,7 @@ impl<'d> Printer<'d> {
     }
 
     fn param(&mut self, p: &Param) -> String {
-        let ph = self.bind(p.value.clone());
+        let ph = self.bind(self.d.bind_value(p));
         self.d.typed_param(ph, p)
     }
 
@@ -113,46 +172,59 @@ impl<'d> Printer<'d> {
         }
     }
 
+    /// `RETURNING cols` after a statement, for dialects that use it.
     fn returning(&self, cols: &[OutCol]) -> String {
-        if cols.is_empty() {
+        if cols.is_empty() || self.d.returning_style() != ReturningStyle::Returning {
             String::new()
         } else {
             format!(" RETURNING {}", self.columns(cols))
         }
     }
 
+    /// `OUTPUT INSERTED.cols` inside a statement, for dialects that use it.
+    fn output(&self, cols: &[OutCol], source: &str) -> String {
+        if cols.is_empty() || self.d.returning_style() != ReturningStyle::Output {
+            return String::new();
+        }
+        let list: Vec<String> = cols
+            .iter()
+            .map(|c| {
+                let read = self.d.read_column(c);
+                let quoted = self.d.quote(&c.name);
+                format!("{source}.{read} AS {quoted}")
+            })
+            .collect();
+        format!(" OUTPUT {}", list.join(", "))
+    }
+
+    fn paging_value(&mut self, n: u64) -> String {
+        if self.d.inline_paging() {
+            clamp(n).to_string()
+        } else {
+            self.bind(SqlValue::Int(clamp(n)))
+        }
+    }
+
     fn statement(&mut self, stmt: &Statement) -> Output {
         match stmt {
             Statement::Select(s) => {
-                let mut sql = format!(
-                    "SELECT {} FROM {}",
-                    self.columns(&s.columns),
-                    self.table(&s.table)
-                );
-                sql += &self.where_clause(&s.filter);
-                if !s.order.is_empty() {
+                let cols = self.columns(&s.columns);
+                let table = self.table(&s.table);
+                let filter = self.where_clause(&s.filter);
+                let order = if s.order.is_empty() {
+                    String::new()
+                } else {
                     let parts: Vec<String> = s
                         .order
                         .iter()
-                        .map(|o| {
-                            let mut x = format!(
-                                "{} {}",
-                                self.d.quote(&o.col),
-                                if o.descending { "DESC" } else { "ASC" }
-                            );
-                            match o.nulls_first {
-                                Some(true) => x += " NULLS FIRST",
-                                Some(false) => x += " NULLS LAST",
-                                None => {}
-                            }
-                            x
-                        })
+                        .map(|o| self.d.order_term(&o.col, o.descending, o.nulls_first))
                         .collect();
-                    sql += &format!(" ORDER BY {}", parts.join(", "));
-                }
-                let limit = s.limit.map(|l| self.bind(SqlValue::Int(clamp(l))));
-                let offset = (s.offset > 0).then(|| self.bind(SqlValue::Int(clamp(s.offset))));
-                sql += &self.d.limit_offset(limit, offset);
+                    format!(" ORDER BY {}", parts.join(", "))
+                };
+                let limit = s.limit.map(|l| self.paging_value(l));
+                let offset = (s.offset > 0).then(|| self.paging_value(s.offset));
+                let (top, suffix) = self.d.paging(limit, offset, !s.order.is_empty());
+                let sql = format!("SELECT {top}{cols} FROM {table}{filter}{order}{suffix}");
                 let (sql, out) = self.d.finish_rows(sql, &s.columns, true);
                 self.sql = sql;
                 out
@@ -164,13 +236,19 @@ impl<'d> Printer<'d> {
             }
             Statement::Insert(i) => {
                 let mut sql = format!("INSERT INTO {}", self.table(&i.table));
+                let output = self.output(&i.returning, "INSERTED");
                 if i.values.is_empty() {
-                    sql += " DEFAULT VALUES";
+                    sql += &output;
+                    sql += self.d.insert_defaults();
                 } else {
                     let names: Vec<String> =
                         i.values.iter().map(|(n, _)| self.d.quote(n)).collect();
                     let vals: Vec<String> = i.values.iter().map(|(_, p)| self.param(p)).collect();
-                    sql += &format!(" ({}) VALUES ({})", names.join(", "), vals.join(", "));
+                    sql += &format!(
+                        " ({}){output} VALUES ({})",
+                        names.join(", "),
+                        vals.join(", ")
+                    );
                 }
                 sql += &self.returning(&i.returning);
                 self.finish_dml(sql, &i.returning)
@@ -190,12 +268,14 @@ impl<'d> Printer<'d> {
                     })
                     .collect();
                 let mut sql = format!("UPDATE {} SET {}", self.table(&u.table), sets.join(", "));
+                sql += &self.output(&u.returning, "INSERTED");
                 sql += &self.where_clause(&u.filter);
                 sql += &self.returning(&u.returning);
                 self.finish_dml(sql, &u.returning)
             }
             Statement::Delete(d) => {
                 let mut sql = format!("DELETE FROM {}", self.table(&d.table));
+                sql += &self.output(&d.returning, "DELETED");
                 sql += &self.where_clause(&d.filter);
                 sql += &self.returning(&d.returning);
                 self.finish_dml(sql, &d.returning)
@@ -259,7 +339,7 @@ impl<'d> Printer<'d> {
                 escaped,
             } => {
                 let v = self.param(pattern);
-                let esc = if *escaped { " ESCAPE '\\'" } else { "" };
+                let esc = if *escaped { self.d.like_escape() } else { "" };
                 format!(
                     "{} {}LIKE {v}{esc}",
                     self.d.like_operand(col),
@@ -284,6 +364,27 @@ impl<'d> Printer<'d> {
                 format!("{} IS {}NULL", self.d.quote(&col.name), not(*negated))
             }
         }
+    }
+}
+
+fn direction(descending: bool) -> &'static str {
+    if descending { "DESC" } else { "ASC" }
+}
+
+/// `ORDER BY` terms for engines without `NULLS FIRST/LAST`: a leading sort
+/// key puts nulls where asked (portable `CASE`, no boolean values needed).
+pub(crate) fn order_term_emulated(
+    quoted: &str,
+    descending: bool,
+    nulls_first: Option<bool>,
+) -> String {
+    let term = format!("{quoted} {}", direction(descending));
+    match nulls_first {
+        None => term,
+        Some(first) => format!(
+            "CASE WHEN {quoted} IS NULL THEN 0 ELSE 1 END {}, {term}",
+            direction(!first)
+        ),
     }
 }
 

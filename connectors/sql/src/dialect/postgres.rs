@@ -51,7 +51,12 @@ impl Dialect for Postgres {
         }
     }
 
-    fn limit_offset(&self, limit: Option<String>, offset: Option<String>) -> String {
+    fn paging(
+        &self,
+        limit: Option<String>,
+        offset: Option<String>,
+        _ordered: bool,
+    ) -> (String, String) {
         let mut s = String::new();
         if let Some(l) = limit {
             s += &format!(" LIMIT {l}");
@@ -59,7 +64,7 @@ impl Dialect for Postgres {
         if let Some(o) = offset {
             s += &format!(" OFFSET {o}");
         }
-        s
+        (String::new(), s)
     }
 
     fn default_value(&self, _default_sql: Option<&str>) -> String {

@@ -1,0 +1,474 @@
+//! The MySQL / MariaDB connector: a [`SqlDriver`] on sqlx. Every column is
+//! read as text (see [`gatehouse_sql::MySql`]) and typed here by its API type,
+//! which keeps decimals exact and makes `tinyint(1)` a boolean on both servers.
+//!
+//! MySQL 8 has no `RETURNING`, so writes use `SqlConnector`'s read-back path
+//! (insert, then select by key or `LAST_INSERT_ID()`, in one transaction). The
+//! same path serves MariaDB, so the code tested here is the code MySQL runs.
+
+use async_trait::async_trait;
+use gatehouse_core::catalog::{ApiType, Column, ForeignKey, Table, TableKind};
+use gatehouse_core::{
+    Capabilities, Catalog, ConnectionConfig, Connector, ConnectorError, ErrorKind, Record,
+};
+use gatehouse_sql::convert::encode_binary;
+use gatehouse_sql::sqlx_support::{connect_error, map_error};
+use gatehouse_sql::{
+    Dialect, Executed, OutCol, Output, Query, SqlConnector, SqlDriver, SqlTransaction, SqlValue,
+};
+use serde_json::{Number, Value};
+use sqlx::error::DatabaseError;
+use sqlx::mysql::{
+    MySql, MySqlArguments, MySqlConnectOptions, MySqlConnection, MySqlDatabaseError, MySqlPool,
+    MySqlPoolOptions, MySqlRow,
+};
+use sqlx::{AssertSqlSafe, Connection, Decode, Executor, Row, ValueRef};
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const CAPABILITIES: Capabilities = Capabilities {
+    transactions: true,
+    // emulated by the dialect
+    nulls_ordering: true,
+    like: true,
+};
+
+/// The session's SQL mode, set on every connection: strict (a bad value is an
+/// error, not a silent truncation) and without NO_BACKSLASH_ESCAPES, which the
+/// dialect's `ESCAPE '\\'` relies on. Not inherited from the server's default.
+const SESSION: &str = "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,\
+ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', time_zone = '+00:00'";
+
+fn number(db: &dyn DatabaseError) -> Option<u16> {
+    db.try_downcast_ref::<MySqlDatabaseError>()
+        .map(MySqlDatabaseError::number)
+}
+
+fn classify_connect(db: &dyn DatabaseError) -> Option<&'static str> {
+    match number(db)? {
+        1045 | 1044 | 1698 => Some("authentication failed"),
+        1049 => Some("database does not exist"),
+        1040 | 1203 => Some("too many connections"),
+        _ => None,
+    }
+}
+
+fn err(e: sqlx::Error) -> ConnectorError {
+    map_error(e, |db| {
+        Some(match number(db)? {
+            // out of range, truncated, wrong integer/date/decimal text, too long,
+            // invalid JSON (MySQL 8 and MariaDB)
+            1264 | 1265 | 1292 | 1366 | 1367 | 1406 | 1411 | 3140 | 4038 | 1690 | 1918 => {
+                ErrorKind::InvalidValue
+            }
+            // a check constraint (MariaDB's number)
+            4025 => ErrorKind::Check,
+            1146 => ErrorKind::NotFound,
+            1054 | 1064 | 1348 | 1471 => ErrorKind::InvalidInput,
+            1290 | 1792 | 1836 => ErrorKind::ReadOnly,
+            1205 | 1213 | 1040 | 1053 | 2006 | 2013 | 3024 | 1317 => ErrorKind::Unavailable,
+            _ => return None,
+        })
+    })
+}
+
+/// Opens a pool on `cfg.url` (`mysql://user:pass@host:3306/db`) and checks it answers.
+pub async fn connect(cfg: &ConnectionConfig) -> Result<Arc<dyn Connector>, ConnectorError> {
+    let opts = MySqlConnectOptions::from_str(&cfg.url)
+        .map_err(|e| connect_error(e, classify_connect))?
+        .pipes_as_concat(false)
+        .no_engine_substitution(false)
+        .timezone(None);
+    // One direct attempt first: the pool would retry until its timeout and
+    // hide the reason (refused, bad password, no such database).
+    let mut probe = MySqlConnection::connect_with(&opts)
+        .await
+        .map_err(|e| connect_error(e, classify_connect))?;
+    let has_db: Option<String> = sqlx::query_scalar("SELECT DATABASE()")
+        .fetch_one(&mut probe)
+        .await
+        .map_err(|e| connect_error(e, classify_connect))?;
+    let _ = probe.close().await;
+    if has_db.is_none() {
+        return Err(ConnectorError::public(
+            ErrorKind::InvalidInput,
+            "cannot connect to the database: the connection string names no database (mysql://user:pass@host:3306/database)",
+        ));
+    }
+    let read_only = cfg.read_only;
+    let pool = MySqlPoolOptions::new()
+        .max_connections(cfg.pool_max.max(1))
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(5))
+        .test_before_acquire(false)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                conn.execute(SESSION).await?;
+                if read_only {
+                    conn.execute("SET SESSION TRANSACTION READ ONLY").await?;
+                }
+                Ok(())
+            })
+        })
+        .connect_with(opts)
+        .await
+        .map_err(|e| connect_error(e, classify_connect))?;
+    Ok(Arc::new(SqlConnector::new(
+        Driver { pool },
+        "mysql",
+        CAPABILITIES,
+    )))
+}
+
+struct Driver {
+    pool: MySqlPool,
+}
+
+fn bind(q: &Query) -> sqlx::query::Query<'static, MySql, MySqlArguments> {
+    let mut query = sqlx::query(AssertSqlSafe(q.sql.clone()));
+    for p in &q.params {
+        query = match p {
+            SqlValue::Null => query.bind(None::<String>),
+            SqlValue::Bool(b) => query.bind(*b),
+            SqlValue::Int(i) => query.bind(*i),
+            SqlValue::Float(f) => query.bind(*f),
+            SqlValue::Text(s) => query.bind(s.clone()),
+            SqlValue::Bytes(b) => query.bind(b.clone()),
+        };
+    }
+    query
+}
+
+fn decode_rows(rows: Vec<MySqlRow>, output: &Output) -> Result<Vec<Record>, ConnectorError> {
+    match output {
+        Output::Rows(cols) => rows.iter().map(|r| decode_row(r, cols)).collect(),
+        _ => Err(ConnectorError::internal("mysql expects row output")),
+    }
+}
+
+/// One value read as text (binary as bytes), typed by the column's API type.
+fn decode_row(row: &MySqlRow, cols: &[OutCol]) -> Result<Record, ConnectorError> {
+    let mut rec = Record::with_capacity(cols.len());
+    for (i, c) in cols.iter().enumerate() {
+        let raw = row.try_get_raw(i).map_err(err)?;
+        let bad = |e: sqlx::error::BoxDynError| {
+            ConnectorError::internal(format!("decode {}: {e}", c.name))
+        };
+        let v = if raw.is_null() {
+            Value::Null
+        } else if c.api_type == ApiType::Binary {
+            Value::String(encode_binary(
+                <&[u8] as Decode<MySql>>::decode(raw).map_err(bad)?,
+            ))
+        } else {
+            let s = <String as Decode<MySql>>::decode(raw).map_err(bad)?;
+            typed(c.api_type, s)
+        };
+        rec.insert(c.name.clone(), v);
+    }
+    Ok(rec)
+}
+
+/// The JSON value of a column's text.
+fn typed(api: ApiType, s: String) -> Value {
+    match api {
+        ApiType::Integer | ApiType::Bigint | ApiType::Decimal => {
+            Number::from_str(&s).map_or(Value::String(s), Value::Number)
+        }
+        ApiType::Float => s
+            .parse::<f64>()
+            .ok()
+            .and_then(Number::from_f64)
+            .map_or(Value::Null, Value::Number),
+        ApiType::Boolean => Value::Bool(s != "0"),
+        ApiType::Json | ApiType::Array | ApiType::Object => {
+            serde_json::from_str(&s).unwrap_or(Value::String(s))
+        }
+        _ => Value::String(s),
+    }
+}
+
+#[async_trait]
+impl SqlDriver for Driver {
+    fn dialect(&self) -> &'static dyn Dialect {
+        &gatehouse_sql::MySql
+    }
+
+    async fn records(&self, q: &Query) -> Result<Vec<Record>, ConnectorError> {
+        let rows = bind(q).fetch_all(&self.pool).await.map_err(err)?;
+        decode_rows(rows, &q.output)
+    }
+
+    async fn count(&self, q: &Query) -> Result<u64, ConnectorError> {
+        let row = bind(q).fetch_one(&self.pool).await.map_err(err)?;
+        let n: i64 = row.try_get(0).map_err(err)?;
+        Ok(n.max(0) as u64)
+    }
+
+    async fn begin(&self) -> Result<Box<dyn SqlTransaction>, ConnectorError> {
+        Ok(Box::new(Tx(self.pool.begin().await.map_err(err)?)))
+    }
+
+    async fn introspect(&self) -> Result<Catalog, ConnectorError> {
+        introspect(&self.pool).await.map_err(err)
+    }
+
+    async fn ping(&self) -> Result<(), ConnectorError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(err)?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await
+    }
+}
+
+struct Tx(sqlx::Transaction<'static, MySql>);
+
+#[async_trait]
+impl SqlTransaction for Tx {
+    async fn records(&mut self, q: &Query) -> Result<Vec<Record>, ConnectorError> {
+        let rows = bind(q).fetch_all(&mut *self.0).await.map_err(err)?;
+        decode_rows(rows, &q.output)
+    }
+
+    async fn execute(&mut self, q: &Query) -> Result<Executed, ConnectorError> {
+        let r = bind(q).execute(&mut *self.0).await.map_err(err)?;
+        Ok(Executed {
+            rows_affected: r.rows_affected(),
+            last_insert_id: Some(r.last_insert_id()),
+        })
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), ConnectorError> {
+        self.0.commit().await.map_err(err)
+    }
+
+    async fn rollback(self: Box<Self>) -> Result<(), ConnectorError> {
+        self.0.rollback().await.map_err(err)
+    }
+}
+
+/// The API type of a MySQL column from its `DATA_TYPE` and `COLUMN_TYPE`.
+pub fn api_type(data_type: &str, column_type: &str) -> ApiType {
+    let unsigned = column_type.contains("unsigned");
+    match data_type {
+        "tinyint" if column_type.starts_with("tinyint(1)") => ApiType::Boolean,
+        "bool" | "boolean" => ApiType::Boolean,
+        "tinyint" | "smallint" | "mediumint" | "year" => ApiType::Integer,
+        "int" | "integer" if unsigned => ApiType::Bigint,
+        "int" | "integer" => ApiType::Integer,
+        // an unsigned bigint above 2^63 still reads exactly (as a JSON number)
+        "bigint" => ApiType::Bigint,
+        "decimal" | "numeric" | "dec" | "fixed" => ApiType::Decimal,
+        "float" | "double" | "real" | "double precision" => ApiType::Float,
+        "date" => ApiType::Date,
+        "time" => ApiType::Time,
+        "datetime" => ApiType::Datetime,
+        "timestamp" => ApiType::Timestamp,
+        "json" => ApiType::Json,
+        "text" | "tinytext" | "mediumtext" | "longtext" => ApiType::Text,
+        "binary" | "varbinary" | "blob" | "tinyblob" | "mediumblob" | "longblob" | "bit" => {
+            ApiType::Binary
+        }
+        "uuid" => ApiType::Uuid,
+        _ => ApiType::String,
+    }
+}
+
+async fn introspect(pool: &MySqlPool) -> Result<Catalog, sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    let json_checks: Vec<(String, String)> = match sqlx::query(include_str!("sql/json_columns.sql"))
+        .fetch_all(&mut *conn)
+        .await
+    {
+        Ok(rows) => rows
+            .iter()
+            .filter_map(|r| Some((r.try_get("table_name").ok()?, r.try_get("name").ok()?)))
+            .collect(),
+        // MySQL 8: no TABLE_NAME in CHECK_CONSTRAINTS, and a native JSON type
+        Err(sqlx::Error::Database(_)) => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    let mut columns: HashMap<String, Vec<Column>> = HashMap::new();
+    for c in sqlx::query(include_str!("sql/columns.sql"))
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let table: String = c.try_get("table_name")?;
+        let name: String = c.try_get("name")?;
+        let data_type: String = c.try_get("data_type")?;
+        let column_type: String = c.try_get("column_type")?;
+        let is_json = json_checks.iter().any(|(t, n)| *t == table && *n == name);
+        let api = if is_json {
+            ApiType::Json
+        } else {
+            api_type(&data_type, &column_type)
+        };
+        let mut col = Column::new(name, api, column_type);
+        col.cast_type = String::new();
+        let extra: String = c.try_get::<Option<String>, _>("extra")?.unwrap_or_default();
+        let extra = extra.to_ascii_lowercase();
+        col.allow_null = c.try_get::<String, _>("nullable")? == "YES";
+        col.default = c
+            .try_get::<Option<String>, _>("dflt")?
+            .filter(|d| !d.eq_ignore_ascii_case("NULL"));
+        col.auto_increment = extra.contains("auto_increment");
+        col.generated = extra.contains("generated") && !extra.contains("default_generated");
+        col.length = c
+            .try_get::<Option<i64>, _>("length")?
+            .filter(|_| api == ApiType::String);
+        if api == ApiType::Decimal {
+            col.precision = c.try_get("num_precision")?;
+            col.scale = c.try_get("num_scale")?;
+        }
+        col.description = c
+            .try_get::<Option<String>, _>("description")?
+            .filter(|d| !d.is_empty());
+        columns.entry(table).or_default().push(col);
+    }
+    // (table, constraint) -> kind, columns, referenced table and columns
+    struct Key {
+        table: String,
+        name: String,
+        kind: String,
+        cols: Vec<String>,
+        ref_table: Option<String>,
+        ref_cols: Vec<String>,
+    }
+    let mut keys: Vec<Key> = Vec::new();
+    for k in sqlx::query(include_str!("sql/keys.sql"))
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let table: String = k.try_get("table_name")?;
+        let name: String = k.try_get("name")?;
+        let col: String = k.try_get("col")?;
+        let ref_col: Option<String> = k.try_get("ref_col")?;
+        match keys.iter_mut().find(|x| x.table == table && x.name == name) {
+            Some(x) => {
+                x.cols.push(col);
+                x.ref_cols.extend(ref_col);
+            }
+            None => keys.push(Key {
+                table,
+                name,
+                kind: k.try_get("kind")?,
+                cols: vec![col],
+                ref_table: k.try_get("ref_table")?,
+                ref_cols: ref_col.into_iter().collect(),
+            }),
+        }
+    }
+    let mut out = Vec::new();
+    for t in sqlx::query(include_str!("sql/tables.sql"))
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let name: String = t.try_get("name")?;
+        let kind: String = t.try_get("kind")?;
+        let is_view = kind == "VIEW";
+        let updatable: String = t.try_get("updatable")?;
+        let mut cols = columns.remove(&name).unwrap_or_default();
+        let own = |k: &&Key| k.table == name;
+        let primary_key: Vec<String> = keys
+            .iter()
+            .filter(own)
+            .find(|k| k.kind == "PRIMARY KEY")
+            .map(|k| k.cols.clone())
+            .unwrap_or_default();
+        let unique: Vec<&String> = keys
+            .iter()
+            .filter(own)
+            .filter(|k| k.kind == "UNIQUE" && k.cols.len() == 1)
+            .flat_map(|k| &k.cols)
+            .collect();
+        for c in &mut cols {
+            c.is_primary_key = primary_key.contains(&c.name);
+            c.is_unique = unique.contains(&&c.name) || (c.is_primary_key && primary_key.len() == 1);
+        }
+        let foreign_keys = keys
+            .iter()
+            .filter(own)
+            .filter(|k| k.kind == "FOREIGN KEY")
+            .filter_map(|k| {
+                Some(ForeignKey {
+                    columns: k.cols.clone(),
+                    ref_table: k.ref_table.clone()?,
+                    ref_columns: k.ref_cols.clone(),
+                })
+            })
+            .collect();
+        let description: Option<String> = t.try_get("description")?;
+        out.push(Table {
+            name: name.clone(),
+            schema: None,
+            db_name: name,
+            kind: if is_view {
+                TableKind::View
+            } else {
+                TableKind::Table
+            },
+            writable: !is_view || updatable == "YES",
+            // MySQL puts "VIEW" in a view's comment
+            description: description.filter(|d| !(d.is_empty() || is_view && d == "VIEW")),
+            columns: cols,
+            primary_key,
+            foreign_keys,
+            related: Vec::new(),
+            inferred: false,
+        });
+    }
+    Ok(Catalog::new(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_types() {
+        for (dt, ct, want) in [
+            ("tinyint", "tinyint(1)", ApiType::Boolean),
+            ("tinyint", "tinyint(4)", ApiType::Integer),
+            ("int", "int(11)", ApiType::Integer),
+            ("int", "int(10) unsigned", ApiType::Bigint),
+            ("bigint", "bigint(20)", ApiType::Bigint),
+            ("decimal", "decimal(10,2)", ApiType::Decimal),
+            ("double", "double", ApiType::Float),
+            ("varchar", "varchar(20)", ApiType::String),
+            ("enum", "enum('a','b')", ApiType::String),
+            ("text", "text", ApiType::Text),
+            ("json", "json", ApiType::Json),
+            ("datetime", "datetime(6)", ApiType::Datetime),
+            ("timestamp", "timestamp", ApiType::Timestamp),
+            ("blob", "blob", ApiType::Binary),
+            ("year", "year(4)", ApiType::Integer),
+        ] {
+            assert_eq!(api_type(dt, ct), want, "{ct}");
+        }
+    }
+
+    #[test]
+    fn typed_values() {
+        assert_eq!(
+            typed(ApiType::Decimal, "98765.432100".into()).to_string(),
+            "98765.432100"
+        );
+        assert_eq!(typed(ApiType::Boolean, "0".into()), Value::Bool(false));
+        assert_eq!(typed(ApiType::Boolean, "1".into()), Value::Bool(true));
+        assert_eq!(
+            typed(ApiType::Bigint, "18446744073709551615".into()).to_string(),
+            "18446744073709551615"
+        );
+        assert_eq!(
+            typed(ApiType::Json, r#"{"a": [1]}"#.into()),
+            serde_json::json!({"a": [1]})
+        );
+    }
+}
