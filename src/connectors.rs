@@ -15,6 +15,7 @@ pub async fn connect(
         "sqlite" => gatehouse_sqlite::connect(cfg).await,
         "postgres" => gatehouse_postgres::connect(cfg).await,
         "mysql" => gatehouse_mysql::connect(cfg).await,
+        "mongodb" => gatehouse_mongodb::connect(cfg).await,
         _ => Err(ConnectorError::public(
             ErrorKind::Unsupported,
             format!("service type '{kind}' is not available in this build yet"),

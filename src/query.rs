@@ -130,7 +130,7 @@ impl Params {
             return Ok(Some(table.columns.iter().map(|c| c.name.clone()).collect()));
         }
         for f in &list {
-            if table.column(f).is_none() {
+            if !table.accepts_field(f, true) {
                 return Err(ApiError::unknown_field(&table.name, f));
             }
         }
@@ -168,7 +168,7 @@ impl Params {
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let words: Vec<String> = part.split_whitespace().map(str::to_string).collect();
             let field = words[0].clone();
-            if table.column(&field).is_none() {
+            if !table.accepts_field(&field, true) {
                 return Err(ApiError::unknown_field(&table.name, &field));
             }
             let rest: Vec<String> = words[1..].iter().map(|w| w.to_ascii_lowercase()).collect();
@@ -252,7 +252,7 @@ pub fn split_key(s: &str) -> Vec<Value> {
 /// Every field a filter names must be a column of the table.
 pub fn check_fields(expr: &Expr, table: &Table) -> ApiResult<()> {
     for f in expr.fields() {
-        if table.column(&f.name).is_none() {
+        if !table.accepts_field(&f.name, true) {
             return Err(ApiError::unknown_field(&table.name, &f.name)
                 .with_context(serde_json::json!({"field": f.name, "position": f.position})));
         }

@@ -466,9 +466,9 @@ fn body_records(body: Option<&Value>) -> ApiResult<Vec<Record>> {
 }
 
 /// Every field of every record must be a column.
-fn check_record_fields(table: &Table, records: &[Record]) -> ApiResult<()> {
+fn check_record_fields(table: &Table, records: &[Record], updating: bool) -> ApiResult<()> {
     for (i, r) in records.iter().enumerate() {
-        if let Some(f) = r.keys().find(|f| table.column(f).is_none()) {
+        if let Some(f) = r.keys().find(|f| !table.accepts_field(f, updating)) {
             return Err(ApiError::unknown_field(&table.name, f)
                 .with_context(json!({"field": f, "index": i})));
         }
@@ -498,8 +498,9 @@ fn returning(table: &Table, p: &Params) -> ApiResult<Vec<String>> {
 
 async fn create(service: &Service, table: &Arc<Table>, op: &TableOp) -> ApiResult<Response> {
     let records = body_records(op.body.as_ref())?;
-    check_record_fields(table, &records)?;
-    for (i, r) in records.iter().enumerate() {
+    check_record_fields(table, &records, false)?;
+    // a schemaless collection requires nothing: its schema is only a sample
+    for (i, r) in records.iter().enumerate().filter(|_| !table.inferred) {
         if let Some(c) = table
             .columns
             .iter()
@@ -636,7 +637,7 @@ async fn update(service: &Service, table: &Arc<Table>, op: &TableOp) -> ApiResul
     }
     let (items, bare) = write_items(table, op, true)?;
     let values: Vec<Record> = items.iter().map(|i| i.values.clone()).collect();
-    check_record_fields(table, &values)?;
+    check_record_fields(table, &values, true)?;
     let req = UpdateRequest {
         table: table.clone(),
         items,

@@ -21,7 +21,14 @@ pub struct Settings {
 }
 
 const MASK: &str = "****";
-const KNOWN_KEYS: &[&str] = &["url", "schemas", "max_records", "pool_max", "read_only"];
+const KNOWN_KEYS: &[&str] = &[
+    "url",
+    "schemas",
+    "max_records",
+    "pool_max",
+    "read_only",
+    "sample_size",
+];
 
 fn bad(msg: impl Into<String>) -> ApiError {
     ApiError::new(Code::InvalidConfig, msg)
@@ -70,6 +77,7 @@ pub fn parse_settings(
             schemas,
             pool_max: int("pool_max", 10, 1000)? as u32,
             read_only,
+            sample_size: int("sample_size", 100, 100_000)? as u32,
         },
         max_records: int("max_records", default_max_records, 1_000_000)?,
     })

@@ -13,6 +13,64 @@ use crate::common::{ADMIN_KEY, Engine, TestApp, fresh_db, subset};
 use serde_json::Value;
 use std::path::PathBuf;
 
+/// MongoDB names every document's key `_id`: the cases' key field `id` is
+/// renamed for it — in field lists, filters, orders and JSON keys — and
+/// everything else is compared as written.
+fn mongo_keys(v: Value) -> Value {
+    fn rename_words(s: &str) -> String {
+        let mut out = String::with_capacity(s.len());
+        let chars: Vec<char> = s.chars().collect();
+        let word = |c: char| c.is_alphanumeric() || c == '_';
+        let mut i = 0;
+        while i < chars.len() {
+            let before_ok = i == 0 || !word(chars[i - 1]);
+            let after_ok = chars.get(i + 2).is_none_or(|c| !word(*c));
+            if before_ok && after_ok && chars[i] == 'i' && chars.get(i + 1) == Some(&'d') {
+                out.push_str("_id");
+                i += 2;
+            } else {
+                out.push(chars[i]);
+                i += 1;
+            }
+        }
+        out
+    }
+    fn keys(v: Value) -> Value {
+        match v {
+            Value::Object(o) => Value::Object(
+                o.into_iter()
+                    .map(|(k, v)| (if k == "id" { "_id".into() } else { k }, keys(v)))
+                    .collect(),
+            ),
+            Value::Array(a) => Value::Array(a.into_iter().map(keys).collect()),
+            v => v,
+        }
+    }
+    let mut c = v;
+    if let Some(Value::Object(q)) = c.get_mut("query") {
+        for k in [
+            "fields", "select", "filter", "where", "order", "sort", "id_field",
+        ] {
+            if let Some(Value::String(s)) = q.get_mut(k) {
+                *s = rename_words(s);
+            }
+        }
+    }
+    if let Some(Value::Object(b)) = c.get_mut("body") {
+        for k in ["filter", "fields"] {
+            if let Some(Value::String(s)) = b.get_mut(k) {
+                *s = rename_words(s);
+            }
+        }
+    }
+    for k in ["body", "expect"] {
+        if let Some(v) = c.get_mut(k) {
+            *v = keys(v.take());
+        }
+    }
+    c
+}
+
 async fn run(engine: Engine, file: &str) {
     let Some(db) = fresh_db(engine, None).await else {
         return;
@@ -25,21 +83,25 @@ async fn run(engine: Engine, file: &str) {
     let mut failures = Vec::new();
     for case in &cases {
         let name = case["name"].as_str().unwrap_or("?");
-        if let Some(only) = case.get("only").and_then(Value::as_array)
-            && !only.iter().any(|e| e == engine.name())
-        {
+        let names = [engine.name(), engine.label()];
+        let listed = |key: &str| {
+            case.get(key)
+                .and_then(Value::as_array)
+                .map(|l| l.iter().any(|e| names.iter().any(|n| e == n)))
+        };
+        if listed("only") == Some(false) || listed("skip") == Some(true) {
             continue;
         }
-        if let Some(skip) = case.get("skip").and_then(Value::as_array)
-            && skip.iter().any(|e| e == engine.name())
-        {
-            continue;
-        }
-        // Per-engine overrides replace top-level expectations.
         let mut c = case.clone();
-        if let Some(Value::Object(over)) = case.get("engines").and_then(|e| e.get(engine.name())) {
-            for (k, v) in over {
-                c[k] = v.clone();
+        if engine.is_mongo() {
+            c = mongo_keys(c);
+        }
+        // Per-engine overrides (by type, then by server) replace top-level expectations.
+        for n in names {
+            if let Some(Value::Object(over)) = case.get("engines").and_then(|e| e.get(n)) {
+                for (k, v) in over {
+                    c[k] = v.clone();
+                }
             }
         }
         let mut target = c["request"].as_str().unwrap().replace("{svc}", "svc");
@@ -143,6 +205,14 @@ macro_rules! conformance {
             #[tokio::test]
             async fn mysql() {
                 run(Engine::MySql, stringify!($file)).await
+            }
+            #[tokio::test]
+            async fn mongodb() {
+                run(Engine::MongoDb, stringify!($file)).await
+            }
+            #[tokio::test]
+            async fn mongodb_nx() {
+                run(Engine::MongoNx, stringify!($file)).await
             }
         }
     )*};

@@ -20,6 +20,10 @@ pub enum Engine {
     Sqlite,
     Postgres,
     MySql,
+    /// SecantusDB, a MongoDB wire-protocol server.
+    MongoDb,
+    /// NX-27017, a second (quirkier) MongoDB wire-protocol server.
+    MongoNx,
 }
 
 impl Engine {
@@ -29,7 +33,20 @@ impl Engine {
             Engine::Sqlite => "sqlite",
             Engine::Postgres => "postgres",
             Engine::MySql => "mysql",
+            Engine::MongoDb | Engine::MongoNx => "mongodb",
         }
+    }
+
+    /// The server, where one type runs on several (`mongodb-nx`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Engine::MongoNx => "mongodb-nx",
+            e => e.name(),
+        }
+    }
+
+    pub fn is_mongo(self) -> bool {
+        matches!(self, Engine::MongoDb | Engine::MongoNx)
     }
 }
 
@@ -52,6 +69,8 @@ pub fn server_url(engine: Engine) -> Option<String> {
         Engine::Sqlite => return Some(String::new()),
         Engine::Postgres => "GATEHOUSE_TEST_POSTGRES_URL",
         Engine::MySql => "GATEHOUSE_TEST_MYSQL_URL",
+        Engine::MongoDb => "GATEHOUSE_TEST_MONGODB_URL",
+        Engine::MongoNx => "GATEHOUSE_TEST_MONGODB2_URL",
     };
     match std::env::var(var) {
         Ok(u) if !u.is_empty() => Some(u),
@@ -66,8 +85,12 @@ pub fn server_url(engine: Engine) -> Option<String> {
 }
 
 fn fixture(engine: Engine) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("tests/fixtures/{}.sql", engine.name()));
+    let file = if engine.is_mongo() {
+        "mongodb.json".to_string()
+    } else {
+        format!("{}.sql", engine.name())
+    };
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/{file}"));
     std::fs::read_to_string(path).unwrap()
 }
 
@@ -104,6 +127,17 @@ pub async fn fresh_db(engine: Engine, sql: Option<&str>) -> Option<TestDb> {
                 _dir: None,
             }
         }
+        Engine::MongoDb | Engine::MongoNx => {
+            // a database of its own; it comes into being with its first write
+            let name = format!("gh_{}", uuid::Uuid::new_v4().simple());
+            let mut u = url::Url::parse(&server).unwrap();
+            u.set_path(&name);
+            TestDb {
+                engine,
+                url: u.to_string(),
+                _dir: None,
+            }
+        }
         Engine::MySql => {
             let name = format!("gh_{}", uuid::Uuid::new_v4().simple());
             let mut admin = sqlx::MySqlConnection::connect(&server).await.unwrap();
@@ -126,9 +160,50 @@ pub async fn fresh_db(engine: Engine, sql: Option<&str>) -> Option<TestDb> {
 }
 
 impl TestDb {
-    /// Runs SQL directly against the test database (setup and checks behind the API's back).
+    /// Runs SQL directly against the test database (setup and checks behind
+    /// the API's back). For MongoDB, `sql` is a fixture document:
+    /// `{"collections": {name: [extended JSON documents]}, "unique": {name: [fields]}}`.
     pub async fn exec(&self, sql: &str) {
         match self.engine {
+            Engine::MongoDb | Engine::MongoNx => {
+                use mongodb::bson::{Bson, Document, doc};
+                let client = mongodb::Client::with_uri_str(&self.url).await.unwrap();
+                let db = client.default_database().unwrap();
+                let fixture: Value = serde_json::from_str(sql).unwrap();
+                for (name, docs) in fixture["collections"].as_object().unwrap() {
+                    let docs: Vec<Document> = docs
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|d| match Bson::try_from(d.clone()).unwrap() {
+                            Bson::Document(d) => d,
+                            other => panic!("not a document: {other}"),
+                        })
+                        .collect();
+                    db.collection::<Document>(name)
+                        .insert_many(docs)
+                        .await
+                        .unwrap();
+                }
+                if let Some(unique) = fixture.get("unique").and_then(Value::as_object) {
+                    for (name, fields) in unique {
+                        for f in fields.as_array().unwrap() {
+                            let model = mongodb::IndexModel::builder()
+                                .keys(doc! {f.as_str().unwrap(): 1})
+                                .options(
+                                    mongodb::options::IndexOptions::builder()
+                                        .unique(true)
+                                        .build(),
+                                )
+                                .build();
+                            db.collection::<Document>(name)
+                                .create_index(model)
+                                .await
+                                .unwrap();
+                        }
+                    }
+                }
+            }
             Engine::Sqlite => {
                 let mut c = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
                 sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))

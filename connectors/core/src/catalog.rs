@@ -150,6 +150,20 @@ impl Table {
         self.columns.iter().find(|c| c.name == name)
     }
 
+    /// A request may name `name`: a column, or, in a schemaless collection
+    /// (`inferred`), any document path that is not an operator (`$`-prefixed)
+    /// or malformed. `path` allows dotted paths (filters, updates), not inserts.
+    pub fn accepts_field(&self, name: &str, path: bool) -> bool {
+        if self.column(name).is_some() {
+            return true;
+        }
+        self.inferred
+            && (path || !name.contains('.'))
+            && name
+                .split('.')
+                .all(|seg| !seg.is_empty() && !seg.starts_with('$') && !seg.contains('\0'))
+    }
+
     pub fn is_view(&self) -> bool {
         self.kind == TableKind::View
     }

@@ -30,6 +30,8 @@ pub struct ConnectionConfig {
     pub pool_max: u32,
     /// Open the database read-only where the engine allows it.
     pub read_only: bool,
+    /// Documents sampled per collection to infer its schema (MongoDB).
+    pub sample_size: u32,
 }
 
 /// One connected database. Every method takes requests as data; implementations
