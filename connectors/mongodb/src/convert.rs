@@ -206,7 +206,7 @@ mod tests {
         let d = parse_datetime("2026-05-17T13:45:00+02:00").unwrap_or(DateTime::MIN);
         assert_eq!(rfc3339(&d), "2026-05-17T11:45:00+00:00");
         let d = parse_datetime("2026-05-17 13:45:00.250").unwrap_or(DateTime::MIN);
-        assert_eq!(rfc3339(&d), "2026-05-17T13:45:00.250+00:00");
+        assert_eq!(rfc3339(&d), "2026-05-17T13:45:00.25+00:00");
     }
 
     #[test]
