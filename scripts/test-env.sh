@@ -161,4 +161,4 @@ trap gh_stop_all EXIT
 gh_start_postgres || return 1 2>/dev/null || exit 1
 gh_start_mariadb || return 1 2>/dev/null || exit 1
 gh_start_mongo || return 1 2>/dev/null || exit 1
-# gh_start_sqlserver_bridge: see the SQL Server connector
+gh_start_sqlserver_bridge || return 1 2>/dev/null || exit 1

@@ -16,9 +16,10 @@ pub async fn connect(
         "postgres" => gatehouse_postgres::connect(cfg).await,
         "mysql" => gatehouse_mysql::connect(cfg).await,
         "mongodb" => gatehouse_mongodb::connect(cfg).await,
+        "sqlserver" => gatehouse_sqlserver::connect(cfg).await,
         _ => Err(ConnectorError::public(
             ErrorKind::Unsupported,
-            format!("service type '{kind}' is not available in this build yet"),
+            format!("service type '{kind}' is not available in this build"),
         )),
     }
 }

@@ -206,6 +206,11 @@ macro_rules! conformance {
             async fn mysql() {
                 run(Engine::MySql, stringify!($file)).await
             }
+            /// Only with GATEHOUSE_TEST_SQLSERVER_URL (a real server; docker/compose.yaml).
+            #[tokio::test]
+            async fn sqlserver() {
+                run(Engine::SqlServer, stringify!($file)).await
+            }
             #[tokio::test]
             async fn mongodb() {
                 run(Engine::MongoDb, stringify!($file)).await

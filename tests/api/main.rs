@@ -8,3 +8,4 @@ mod common;
 mod conformance;
 mod e2e;
 mod services;
+mod sqlserver;

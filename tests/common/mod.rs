@@ -24,6 +24,9 @@ pub enum Engine {
     MongoDb,
     /// NX-27017, a second (quirkier) MongoDB wire-protocol server.
     MongoNx,
+    /// A real SQL Server, only when GATEHOUSE_TEST_SQLSERVER_URL names one
+    /// (none can run on the CI machine; see docker/compose.yaml).
+    SqlServer,
 }
 
 impl Engine {
@@ -34,6 +37,7 @@ impl Engine {
             Engine::Postgres => "postgres",
             Engine::MySql => "mysql",
             Engine::MongoDb | Engine::MongoNx => "mongodb",
+            Engine::SqlServer => "sqlserver",
         }
     }
 
@@ -65,13 +69,24 @@ fn required() -> bool {
 /// The URL of a running server for `engine`, or `None` when the test should be
 /// skipped (CI sets GATEHOUSE_TEST_REQUIRE_ALL=1, which turns a skip into a failure).
 pub fn server_url(engine: Engine) -> Option<String> {
-    let var = match engine {
+    if engine == Engine::SqlServer {
+        // optional even in CI: no SQL Server can be installed there
+        return std::env::var("GATEHOUSE_TEST_SQLSERVER_URL")
+            .ok()
+            .filter(|u| !u.is_empty());
+    }
+    env_url(match engine {
         Engine::Sqlite => return Some(String::new()),
         Engine::Postgres => "GATEHOUSE_TEST_POSTGRES_URL",
         Engine::MySql => "GATEHOUSE_TEST_MYSQL_URL",
         Engine::MongoDb => "GATEHOUSE_TEST_MONGODB_URL",
         Engine::MongoNx => "GATEHOUSE_TEST_MONGODB2_URL",
-    };
+        Engine::SqlServer => "GATEHOUSE_TEST_SQLSERVER_URL",
+    })
+}
+
+/// The URL in `var`; unset is a skip, or a failure when every server is required.
+pub fn env_url(var: &str) -> Option<String> {
     match std::env::var(var) {
         Ok(u) if !u.is_empty() => Some(u),
         _ if required() => panic!(
@@ -127,6 +142,17 @@ pub async fn fresh_db(engine: Engine, sql: Option<&str>) -> Option<TestDb> {
                 _dir: None,
             }
         }
+        Engine::SqlServer => {
+            let name = format!("gh_{}", uuid::Uuid::new_v4().simple());
+            mssql_batch(&server, &format!("CREATE DATABASE {name}")).await;
+            let mut u = url::Url::parse(&server).unwrap();
+            u.set_path(&name);
+            TestDb {
+                engine,
+                url: u.to_string(),
+                _dir: None,
+            }
+        }
         Engine::MongoDb | Engine::MongoNx => {
             // a database of its own; it comes into being with its first write
             let name = format!("gh_{}", uuid::Uuid::new_v4().simple());
@@ -165,6 +191,11 @@ impl TestDb {
     /// `{"collections": {name: [extended JSON documents]}, "unique": {name: [fields]}}`.
     pub async fn exec(&self, sql: &str) {
         match self.engine {
+            Engine::SqlServer => {
+                for batch in sql.split("\nGO\n") {
+                    mssql_batch(&self.url, batch).await;
+                }
+            }
             Engine::MongoDb | Engine::MongoNx => {
                 use mongodb::bson::{Bson, Document, doc};
                 let client = mongodb::Client::with_uri_str(&self.url).await.unwrap();
@@ -376,4 +407,23 @@ pub fn subset(expected: &Value, actual: &Value, path: &str, errors: &mut Vec<Str
         (e, a) if e == a => {}
         (e, a) => errors.push(format!("{path}: expected {e}, got {a}")),
     }
+}
+
+/// Runs one T-SQL batch on the SQL Server at `url`.
+async fn mssql_batch(url: &str, sql: &str) {
+    use tokio_util::compat::TokioAsyncWriteCompatExt;
+    let cfg = gatehouse_sqlserver::parse_url(url).unwrap();
+    let tcp = tokio::net::TcpStream::connect(cfg.get_addr())
+        .await
+        .unwrap();
+    let mut client = tiberius::Client::connect(cfg, tcp.compat_write())
+        .await
+        .unwrap();
+    client
+        .simple_query(sql)
+        .await
+        .unwrap()
+        .into_results()
+        .await
+        .unwrap();
 }
