@@ -7,5 +7,6 @@ mod common;
 
 mod conformance;
 mod e2e;
+mod mongo;
 mod services;
 mod sqlserver;

@@ -426,9 +426,12 @@ impl Connector for Mongo {
                 count,
             });
         }
+        // Dotted paths project their top-level field (NX-27017 drops a
+        // dotted projection); `record` reads the nested value.
         let mut projection = Document::new();
         for f in &req.fields {
-            projection.insert(f.clone(), 1);
+            let top = f.split('.').next().unwrap_or(f);
+            projection.insert(top.to_string(), 1);
         }
         if !req.fields.iter().any(|f| f == "_id") {
             projection.insert("_id", 0);
