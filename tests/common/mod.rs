@@ -99,6 +99,18 @@ pub fn env_url(var: &str) -> Option<String> {
     }
 }
 
+/// Runs `sql` (several statements) over a fresh sqlx connection of type `$conn`.
+macro_rules! sqlx_exec {
+    ($conn:ty, $url:expr, $sql:expr) => {{
+        let mut c = <$conn>::connect($url).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe($sql.to_string()))
+            .execute(&mut c)
+            .await
+            .unwrap();
+        c.close().await.unwrap();
+    }};
+}
+
 fn fixture(engine: Engine) -> String {
     let file = if engine.is_mongo() {
         "mongodb.json".to_string()
@@ -113,72 +125,34 @@ fn fixture(engine: Engine) -> String {
 pub async fn fresh_db(engine: Engine, sql: Option<&str>) -> Option<TestDb> {
     let server = server_url(engine)?;
     let sql = sql.map(str::to_string).unwrap_or_else(|| fixture(engine));
-    let db = match engine {
-        Engine::Sqlite => {
-            let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join("test.sqlite");
-            // an empty file is an empty SQLite database
-            std::fs::File::create(&path).unwrap();
-            let url = format!("sqlite://{}", path.display());
-            TestDb {
-                engine,
-                url,
-                _dir: Some(dir),
-            }
+    let db = if engine == Engine::Sqlite {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("test.sqlite");
+        // an empty file is an empty SQLite database
+        std::fs::File::create(&path).unwrap();
+        let url = format!("sqlite://{}", path.display());
+        TestDb {
+            engine,
+            url,
+            _dir: Some(dir),
         }
-        Engine::Postgres => {
-            let name = format!("gh_{}", uuid::Uuid::new_v4().simple());
-            let mut admin = sqlx::PgConnection::connect(&server).await.unwrap();
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-            admin.close().await.unwrap();
-            let mut u = url::Url::parse(&server).unwrap();
-            u.set_path(&name);
-            TestDb {
-                engine,
-                url: u.to_string(),
-                _dir: None,
-            }
+    } else {
+        // a database of its own on the shared server
+        let name = format!("gh_{}", uuid::Uuid::new_v4().simple());
+        let create = format!("CREATE DATABASE {name}");
+        match engine {
+            Engine::Postgres => sqlx_exec!(sqlx::PgConnection, &server, create),
+            Engine::MySql => sqlx_exec!(sqlx::MySqlConnection, &server, create),
+            Engine::SqlServer => mssql_batch(&server, &create).await,
+            // a MongoDB database comes into being with its first write
+            Engine::MongoDb | Engine::MongoNx | Engine::Sqlite => {}
         }
-        Engine::SqlServer => {
-            let name = format!("gh_{}", uuid::Uuid::new_v4().simple());
-            mssql_batch(&server, &format!("CREATE DATABASE {name}")).await;
-            let mut u = url::Url::parse(&server).unwrap();
-            u.set_path(&name);
-            TestDb {
-                engine,
-                url: u.to_string(),
-                _dir: None,
-            }
-        }
-        Engine::MongoDb | Engine::MongoNx => {
-            // a database of its own; it comes into being with its first write
-            let name = format!("gh_{}", uuid::Uuid::new_v4().simple());
-            let mut u = url::Url::parse(&server).unwrap();
-            u.set_path(&name);
-            TestDb {
-                engine,
-                url: u.to_string(),
-                _dir: None,
-            }
-        }
-        Engine::MySql => {
-            let name = format!("gh_{}", uuid::Uuid::new_v4().simple());
-            let mut admin = sqlx::MySqlConnection::connect(&server).await.unwrap();
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-            admin.close().await.unwrap();
-            let mut u = url::Url::parse(&server).unwrap();
-            u.set_path(&name);
-            TestDb {
-                engine,
-                url: u.to_string(),
-                _dir: None,
-            }
+        let mut u = url::Url::parse(&server).unwrap();
+        u.set_path(&name);
+        TestDb {
+            engine,
+            url: u.to_string(),
+            _dir: None,
         }
     };
     db.exec(&sql).await;
@@ -235,27 +209,9 @@ impl TestDb {
                     }
                 }
             }
-            Engine::Sqlite => {
-                let mut c = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-                    .execute(&mut c)
-                    .await
-                    .unwrap();
-            }
-            Engine::Postgres => {
-                let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-                    .execute(&mut c)
-                    .await
-                    .unwrap();
-            }
-            Engine::MySql => {
-                let mut c = sqlx::MySqlConnection::connect(&self.url).await.unwrap();
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-                    .execute(&mut c)
-                    .await
-                    .unwrap();
-            }
+            Engine::Sqlite => sqlx_exec!(sqlx::SqliteConnection, &self.url, sql),
+            Engine::Postgres => sqlx_exec!(sqlx::PgConnection, &self.url, sql),
+            Engine::MySql => sqlx_exec!(sqlx::MySqlConnection, &self.url, sql),
         }
     }
 }
