@@ -20,7 +20,7 @@ use futures_util::TryStreamExt;
 use gatehouse_core::{
     ApiType, BatchMode, Capabilities, Catalog, ConnectionConfig, Connector, ConnectorError,
     CountMode, DeleteRequest, ErrorKind, InsertRequest, ItemOutcome, OrderBy, Record,
-    SelectRequest, SelectResult, Table, UpdateRequest,
+    SelectRequest, SelectResult, Table, UpdateRequest, WriteItem,
 };
 use mongodb::bson::{Bson, Document, doc, oid::ObjectId};
 use mongodb::error::{ErrorKind as MongoKind, WriteFailure};
@@ -246,7 +246,7 @@ impl Mongo {
     async fn update_one_item(
         &self,
         t: &Table,
-        item: &gatehouse_core::WriteItem,
+        item: &WriteItem,
         replace: bool,
         fields: &[String],
         undo: &mut Vec<Undo>,
@@ -294,7 +294,7 @@ impl Mongo {
     async fn delete_one_item(
         &self,
         t: &Table,
-        item: &gatehouse_core::WriteItem,
+        item: &WriteItem,
         fields: &[String],
         undo: &mut Vec<Undo>,
     ) -> Result<Vec<Record>, ConnectorError> {
@@ -338,30 +338,40 @@ impl Mongo {
         }
     }
 
-    /// Runs a write's items with the batch's semantics. `one` performs one item
-    /// and records its undo steps.
-    async fn run<'a, I, F, Fut>(
-        &'a self,
-        t: &'a Table,
-        items: I,
+    /// One write; its undo steps go to `undo` even when it fails part-way.
+    async fn apply(
+        &self,
+        t: &Table,
+        op: Op<'_>,
+        fields: &[String],
+        undo: &mut Vec<Undo>,
+    ) -> Result<Vec<Record>, ConnectorError> {
+        match op {
+            Op::Insert(rec) => self.insert_one(t, rec, fields, undo).await,
+            Op::Update(item, replace) => self.update_one_item(t, item, replace, fields, undo).await,
+            Op::Delete(item) => self.delete_one_item(t, item, fields, undo).await,
+        }
+    }
+
+    /// Runs a write's items with the batch's semantics.
+    async fn run(
+        &self,
+        t: &Table,
+        ops: impl Iterator<Item = Op<'_>>,
         mode: BatchMode,
-        one: F,
-    ) -> Vec<ItemOutcome>
-    where
-        I: IntoIterator,
-        F: Fn(I::Item, &'a Mongo, &'a Table, Vec<Undo>) -> Fut,
-        Fut: std::future::Future<Output = (Result<Vec<Record>, ConnectorError>, Vec<Undo>)>,
-    {
+        returning: &[String],
+    ) -> Vec<ItemOutcome> {
+        let fields = returning_fields(t, returning);
         let mut out = Vec::new();
         let mut done: Vec<Undo> = Vec::new();
         let mut failed = false;
-        for item in items {
+        for op in ops {
             if failed {
                 out.push(ItemOutcome::Skipped);
                 continue;
             }
-            let (result, undo) = one(item, self, t, Vec::new()).await;
-            match result {
+            let mut undo = Vec::new();
+            match self.apply(t, op, &fields, &mut undo).await {
                 Ok(rows) => {
                     done.extend(undo);
                     out.push(ItemOutcome::Done(rows));
@@ -384,6 +394,14 @@ impl Mongo {
         }
         out
     }
+}
+
+/// One item of a write.
+enum Op<'a> {
+    Insert(&'a Record),
+    /// The item, and whether it replaces the document (PUT).
+    Update(&'a WriteItem, bool),
+    Delete(&'a WriteItem),
 }
 
 #[async_trait]
@@ -452,55 +470,18 @@ impl Connector for Mongo {
     }
 
     async fn insert(&self, req: &InsertRequest) -> Result<Vec<ItemOutcome>, ConnectorError> {
-        let t = &req.table;
-        let fields = returning_fields(t, &req.returning);
-        let fields = &fields;
-        Ok(self
-            .run(
-                t,
-                &req.records,
-                req.batch,
-                |rec, m, t, mut undo| async move {
-                    let r = m.insert_one(t, rec, fields, &mut undo).await;
-                    (r, undo)
-                },
-            )
-            .await)
+        let ops = req.records.iter().map(Op::Insert);
+        Ok(self.run(&req.table, ops, req.batch, &req.returning).await)
     }
 
     async fn update(&self, req: &UpdateRequest) -> Result<Vec<ItemOutcome>, ConnectorError> {
-        let t = &req.table;
-        let fields = returning_fields(t, &req.returning);
-        let fields = &fields;
-        let replace = req.replace;
-        Ok(self
-            .run(
-                t,
-                &req.items,
-                req.batch,
-                |item, m, t, mut undo| async move {
-                    let r = m.update_one_item(t, item, replace, fields, &mut undo).await;
-                    (r, undo)
-                },
-            )
-            .await)
+        let ops = req.items.iter().map(|i| Op::Update(i, req.replace));
+        Ok(self.run(&req.table, ops, req.batch, &req.returning).await)
     }
 
     async fn delete(&self, req: &DeleteRequest) -> Result<Vec<ItemOutcome>, ConnectorError> {
-        let t = &req.table;
-        let fields = returning_fields(t, &req.returning);
-        let fields = &fields;
-        Ok(self
-            .run(
-                t,
-                &req.items,
-                req.batch,
-                |item, m, t, mut undo| async move {
-                    let r = m.delete_one_item(t, item, fields, &mut undo).await;
-                    (r, undo)
-                },
-            )
-            .await)
+        let ops = req.items.iter().map(Op::Delete);
+        Ok(self.run(&req.table, ops, req.batch, &req.returning).await)
     }
 
     async fn close(&self) {

@@ -173,11 +173,8 @@ impl SqlTransaction for Tx {
     }
 
     async fn execute(&mut self, q: &Query) -> Result<Executed, ConnectorError> {
-        let r = bind(q).execute(&mut *self.0).await.map_err(err)?;
-        Ok(Executed {
-            rows_affected: r.rows_affected(),
-            last_insert_id: None,
-        })
+        bind(q).execute(&mut *self.0).await.map_err(err)?;
+        Ok(Executed::default())
     }
 
     async fn commit(self: Box<Self>) -> Result<(), ConnectorError> {

@@ -31,7 +31,6 @@ pub trait SqlDriver: Send + Sync + 'static {
 /// What a statement without result rows did.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Executed {
-    pub rows_affected: u64,
     /// The value an auto-increment column received (MySQL's `LAST_INSERT_ID()`).
     pub last_insert_id: Option<u64>,
 }
@@ -88,6 +87,16 @@ type Prepared = Result<Write, ConnectorError>;
 
 fn not_found() -> ConnectorError {
     ConnectorError::public(ErrorKind::NotFound, "record not found")
+}
+
+/// The outcome of a write's rows; `expect_row`: it addressed one record by key,
+/// so touching none is `NotFound`.
+fn outcome(rows: Result<Vec<Record>, ConnectorError>, expect_row: bool) -> ItemOutcome {
+    match rows {
+        Ok(rows) if expect_row && rows.is_empty() => ItemOutcome::Failed(not_found()),
+        Ok(rows) => ItemOutcome::Done(rows),
+        Err(e) => ItemOutcome::Failed(e),
+    }
 }
 
 /// `record` restricted to `cols`, in that order (the columns it lacks are left out).
@@ -207,46 +216,31 @@ impl<D: SqlDriver> SqlConnector<D> {
 
     /// One write inside `tx`, as an outcome.
     async fn write_in(&self, tx: &mut dyn SqlTransaction, w: &Write) -> ItemOutcome {
-        let rows = match w {
-            Write::Returning { q, expect_row } => match tx.records(q).await {
-                Ok(rows) if *expect_row && rows.is_empty() => Err(not_found()),
-                r => r,
-            },
-            Write::ReadBack(rb) => self.read_back(tx, rb).await,
-        };
-        match rows {
-            Ok(rows) => ItemOutcome::Done(rows),
-            Err(e) => ItemOutcome::Failed(e),
+        match w {
+            Write::Returning { q, expect_row } => outcome(tx.records(q).await, *expect_row),
+            // read_back answers NotFound itself
+            Write::ReadBack(rb) => outcome(self.read_back(tx, rb).await, false),
         }
     }
 
     /// One write on its own.
     async fn write_alone(&self, w: &Write) -> ItemOutcome {
-        let result = match w {
+        if let Write::Returning { q, expect_row } = w {
             // A single statement is atomic by itself: no transaction round-trips.
-            Write::Returning { q, expect_row } => match self.driver.records(q).await {
-                Ok(rows) if *expect_row && rows.is_empty() => Err(not_found()),
-                r => r,
-            },
-            Write::ReadBack(_) => {
-                let mut tx = match self.driver.begin().await {
-                    Ok(tx) => tx,
-                    Err(e) => return ItemOutcome::Failed(e),
-                };
-                let outcome = self.write_in(tx.as_mut(), w).await;
-                let end = if matches!(outcome, ItemOutcome::Done(_)) {
-                    tx.commit().await
-                } else {
-                    tx.rollback().await
-                };
-                return match end {
-                    Ok(()) => outcome,
-                    Err(e) => ItemOutcome::Failed(e),
-                };
-            }
+            return outcome(self.driver.records(q).await, *expect_row);
+        }
+        let mut tx = match self.driver.begin().await {
+            Ok(tx) => tx,
+            Err(e) => return ItemOutcome::Failed(e),
         };
-        match result {
-            Ok(rows) => ItemOutcome::Done(rows),
+        let done = self.write_in(tx.as_mut(), w).await;
+        let end = if matches!(done, ItemOutcome::Done(_)) {
+            tx.commit().await
+        } else {
+            tx.rollback().await
+        };
+        match end {
+            Ok(()) => done,
             Err(e) => ItemOutcome::Failed(e),
         }
     }

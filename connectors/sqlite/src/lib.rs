@@ -191,7 +191,6 @@ impl SqlTransaction for Tx {
     async fn execute(&mut self, q: &Query) -> Result<Executed, ConnectorError> {
         let r = bind(q).execute(&mut *self.0).await.map_err(err)?;
         Ok(Executed {
-            rows_affected: r.rows_affected(),
             last_insert_id: u64::try_from(r.last_insert_rowid()).ok(),
         })
     }

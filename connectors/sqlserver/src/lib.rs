@@ -409,11 +409,8 @@ impl SqlTransaction for Tx {
     async fn execute(&mut self, q: &Query) -> Result<Executed, ConnectorError> {
         let params: Vec<Param> = q.params.iter().map(Param::of).collect();
         let refs: Vec<&dyn ToSql> = params.iter().map(Param::as_sql).collect();
-        let r = self.0.execute(q.sql.as_str(), &refs).await.map_err(err)?;
-        Ok(Executed {
-            rows_affected: r.total(),
-            last_insert_id: None,
-        })
+        self.0.execute(q.sql.as_str(), &refs).await.map_err(err)?;
+        Ok(Executed::default())
     }
 
     async fn commit(mut self: Box<Self>) -> Result<(), ConnectorError> {
