@@ -27,6 +27,113 @@ pub struct Config {
     pub demo: bool,
     /// Services declared here are read-only through the admin API.
     pub services: Vec<ServiceDecl>,
+    pub auth: AuthConfig,
+    pub cors: CorsConfig,
+    pub rate_limits: Vec<RateLimit>,
+}
+
+/// Sessions (API.md §6).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Lifetime of a session token.
+    pub session_ttl_secs: u64,
+    /// How long after login a session may still be refreshed (`PUT /api/user/session`),
+    /// even with an expired token.
+    pub refresh_ttl_secs: u64,
+    /// Shortest password accepted for a user.
+    pub min_password_length: usize,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            session_ttl_secs: 24 * 3600,
+            refresh_ttl_secs: 14 * 24 * 3600,
+            min_password_length: 8,
+        }
+    }
+}
+
+/// Cross-origin requests (API.md §9). Off unless origins are listed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CorsConfig {
+    /// Allowed origins (`https://app.example.com`), or `["*"]` for any.
+    pub origins: Vec<String>,
+    /// Request headers allowed beyond the CORS-safelisted ones.
+    pub headers: Vec<String>,
+    pub methods: Vec<String>,
+    /// Allow cookies and `Authorization` on cross-origin requests (not with `*`).
+    pub credentials: bool,
+    pub max_age_secs: u64,
+}
+
+impl Default for CorsConfig {
+    fn default() -> Self {
+        Self {
+            origins: Vec::new(),
+            headers: [
+                "content-type",
+                "authorization",
+                "x-api-key",
+                "x-dreamfactory-api-key",
+                "x-dreamfactory-session-token",
+                "x-http-method",
+                "x-request-id",
+            ]
+            .map(String::from)
+            .to_vec(),
+            methods: ["GET", "POST", "PUT", "PATCH", "DELETE"]
+                .map(String::from)
+                .to_vec(),
+            credentials: false,
+            max_age_secs: 600,
+        }
+    }
+}
+
+/// One `[[rate_limits]]` table (API.md §10).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    pub scope: LimitScope,
+    /// Which role / user email / app name / service; omitted: each one separately
+    /// (for `instance`, the whole instance).
+    #[serde(default)]
+    pub name: Option<String>,
+    pub limit: u32,
+    pub per: LimitPeriod,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitScope {
+    Instance,
+    Role,
+    User,
+    ApiKey,
+    Service,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitPeriod {
+    Second,
+    Minute,
+    Hour,
+    Day,
+}
+
+impl LimitPeriod {
+    pub fn seconds(self) -> u64 {
+        match self {
+            LimitPeriod::Second => 1,
+            LimitPeriod::Minute => 60,
+            LimitPeriod::Hour => 3600,
+            LimitPeriod::Day => 86_400,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -55,6 +162,9 @@ impl Default for Config {
             sync_interval_secs: 2,
             demo: false,
             services: Vec::new(),
+            auth: AuthConfig::default(),
+            cors: CorsConfig::default(),
+            rate_limits: Vec::new(),
         }
     }
 }

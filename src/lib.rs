@@ -8,7 +8,9 @@ pub mod config;
 pub mod connectors;
 pub mod demo;
 pub mod http;
+pub mod limits;
 pub mod query;
+pub mod rbac;
 pub mod state;
 pub mod system;
 
@@ -30,25 +32,67 @@ pub enum StartError {
     Store(#[from] sqlx::Error),
     #[error("declared service '{0}': {1}")]
     Declared(String, String),
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("cannot create the first admin: {0}")]
+    FirstAdmin(String),
 }
 
 /// Secrets that start-up may take from the environment.
 #[derive(Debug, Default, Clone)]
 pub struct Bootstrap {
-    /// `GATEHOUSE_ADMIN_KEY`
+    /// `GATEHOUSE_ADMIN_KEY`: an API key with the admin role, for automation.
     pub admin_key: Option<String>,
     /// `GATEHOUSE_SECRET_KEY`
     pub secret_key: Option<String>,
+    /// `GATEHOUSE_JWT_SECRET`
+    pub jwt_secret: Option<String>,
+    /// `GATEHOUSE_ADMIN_EMAIL` and `GATEHOUSE_ADMIN_PASSWORD`: the first admin user.
+    pub admin_email: Option<String>,
+    pub admin_password: Option<String>,
 }
 
 pub struct App {
     pub state: Arc<AppState>,
     pub router: axum::Router,
-    /// A newly generated admin key, to print once.
+    /// The demo's admin API key, made anew at each start, to print.
     pub generated_admin_key: Option<String>,
+    /// The first admin's email and generated password, to print once.
+    pub generated_admin: Option<(String, String)>,
 }
 
-const ADMIN_KEY_SETTING: &str = "admin_key_sha256";
+/// Creates the first admin user when the store has no users.
+async fn first_admin(
+    store: &Store,
+    boot: &Bootstrap,
+) -> Result<Option<(String, String)>, StartError> {
+    if store.count_users().await? > 0 {
+        return Ok(None);
+    }
+    let email = boot
+        .admin_email
+        .clone()
+        .unwrap_or_else(|| "admin@localhost".into())
+        .trim()
+        .to_lowercase();
+    let (password, generated) = match &boot.admin_password {
+        Some(p) => (p.clone(), false),
+        None => (new_key("").chars().take(24).collect::<String>(), true),
+    };
+    let hash = auth::password::hash(password.clone())
+        .await
+        .ok_or_else(|| StartError::FirstAdmin("the password could not be hashed".into()))?;
+    let change = system::store::UserChange {
+        email: Some(email.clone()),
+        name: Some(Some("Administrator".into())),
+        password_hash: Some(hash),
+        role: Some(auth::ADMIN.into()),
+        active: Some(true),
+    };
+    store.insert_user(&change).await?;
+    tracing::info!(%email, "first admin user created");
+    Ok(generated.then_some((email, password)))
+}
 
 /// Opens the data directory and system store, mounts declared and stored
 /// services, and builds the router.
@@ -56,23 +100,25 @@ pub async fn start(config: Config, boot: Bootstrap) -> Result<App, StartError> {
     let dir = &config.data_dir.clone();
     std::fs::create_dir_all(dir).map_err(|e| StartError::DataDir(dir.display().to_string(), e))?;
     let cipher = Cipher::load(boot.secret_key.as_deref(), dir)?;
+    let tokens = auth::token::Tokens::load(boot.jwt_secret.as_deref(), dir)?;
     let store = Store::open(dir).await?;
+    let limits = limits::Limits::new(&config.rate_limits).map_err(StartError::Config)?;
+    let generated_admin = first_admin(&store, &boot).await?;
 
+    // The demo prints a key to try at each start; it cannot reprint one it only has the hash of.
     let mut generated_admin_key = None;
     let admin_key_hash = match &boot.admin_key {
-        Some(k) => hash_key(k),
-        None => match store.setting(ADMIN_KEY_SETTING).await? {
-            // The demo prints a key each start, so it cannot reuse one only its hash is known of.
-            Some(h) if !config.demo => h,
-            _ => {
-                let key = new_key("gh_");
-                let h = hash_key(&key);
-                store.set_setting(ADMIN_KEY_SETTING, &h).await?;
-                generated_admin_key = Some(key);
-                h
-            }
-        },
+        Some(k) => Some(hash_key(k)),
+        None if config.demo => {
+            let key = new_key("gh_");
+            let h = hash_key(&key);
+            generated_admin_key = Some(key);
+            Some(h)
+        }
+        None => None,
     };
+    let policy = Arc::new(rbac::Policy::load(&config.policies_dir).await);
+    rbac::watch::spawn(policy.clone());
 
     let state = Arc::new(AppState {
         registry: Default::default(),
@@ -80,6 +126,9 @@ pub async fn start(config: Config, boot: Bootstrap) -> Result<App, StartError> {
         store,
         cipher,
         admin_key_hash,
+        tokens,
+        policy,
+        limits,
     });
 
     let mut declared: Vec<Definition> = state
@@ -116,6 +165,7 @@ pub async fn start(config: Config, boot: Bootstrap) -> Result<App, StartError> {
         state,
         router,
         generated_admin_key,
+        generated_admin,
     })
 }
 

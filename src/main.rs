@@ -82,6 +82,9 @@ async fn main() -> anyhow::Result<()> {
     let boot = Bootstrap {
         admin_key: env("GATEHOUSE_ADMIN_KEY"),
         secret_key: env("GATEHOUSE_SECRET_KEY"),
+        jwt_secret: env("GATEHOUSE_JWT_SECRET"),
+        admin_email: env("GATEHOUSE_ADMIN_EMAIL"),
+        admin_password: env("GATEHOUSE_ADMIN_PASSWORD"),
     };
     let listen = cfg.listen;
     let demo = cfg.demo;
@@ -106,19 +109,25 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Prints what a new user needs: the generated admin key (once) and, for the demo, commands to try.
+/// Prints what a new user needs: the first admin's generated password (once),
+/// and for the demo a key and commands to try.
 fn announce(app: &gatehouse::App, addr: SocketAddr, demo: bool) {
-    let key = app.generated_admin_key.clone();
-    if let Some(k) = &key {
-        println!("\nAdmin API key (shown once, stored only as a hash): {k}");
-        if !demo {
-            println!("Set GATEHOUSE_ADMIN_KEY to choose your own.");
-        }
+    if let Some((email, password)) = &app.generated_admin {
+        println!("\nFirst admin user (the password is shown once, stored only as a hash):");
+        println!("  email:    {email}\n  password: {password}");
+        println!(
+            "Log in: curl -X POST http://{addr}/api/user/session -H 'Content-Type: application/json' -d '{{\"email\": \"{email}\", \"password\": \"...\"}}'"
+        );
     }
     if demo {
-        let k = key.unwrap_or_else(|| "$GATEHOUSE_ADMIN_KEY".into());
+        let k = app
+            .generated_admin_key
+            .clone()
+            .unwrap_or_else(|| "$GATEHOUSE_ADMIN_KEY".into());
         let base = format!("http://{addr}/api/demo/_table");
-        println!("\nThe demo shop is mounted as service 'demo'. Try:\n");
+        println!(
+            "\nThe demo shop is mounted as service 'demo'. An admin API key for this run: {k}\nTry:\n"
+        );
         println!("  curl -H 'X-API-Key: {k}' {base}\n");
         println!(
             "  curl -G -H 'X-API-Key: {k}' {base}/products --data-urlencode \"filter=price > 50 and category = 'garden'\" --data-urlencode 'order=price desc' -d limit=5\n"

@@ -1,7 +1,10 @@
 //! The state every request shares.
 
+use crate::auth::token::Tokens;
 use crate::config::Config;
 use crate::http::error::{ApiError, ApiResult, Code};
+use crate::limits::Limits;
+use crate::rbac::Policy;
 use crate::system::secrets::Cipher;
 use crate::system::services::{Lookup, Registry, Service};
 use crate::system::store::Store;
@@ -12,8 +15,11 @@ pub struct AppState {
     pub store: Store,
     pub cipher: Cipher,
     pub registry: Registry,
-    /// SHA-256 of the bootstrap admin key.
-    pub admin_key_hash: String,
+    /// SHA-256 of the bootstrap admin key (`GATEHOUSE_ADMIN_KEY`, or the demo's).
+    pub admin_key_hash: Option<String>,
+    pub tokens: Tokens,
+    pub policy: Arc<Policy>,
+    pub limits: Limits,
 }
 
 impl AppState {

@@ -34,6 +34,7 @@ pub enum Code {
     NotNullViolation,
     CheckViolation,
     ServiceUnreachable,
+    RateLimited,
     NotImplemented,
     Unavailable,
     Internal,
@@ -55,6 +56,7 @@ impl Code {
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             MissingField | TypeMismatch | NotNullViolation | CheckViolation
             | ServiceUnreachable => StatusCode::UNPROCESSABLE_ENTITY,
+            RateLimited => StatusCode::TOO_MANY_REQUESTS,
             NotImplemented => StatusCode::NOT_IMPLEMENTED,
             Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -88,6 +90,7 @@ impl Code {
             NotNullViolation => "not_null_violation",
             CheckViolation => "check_violation",
             ServiceUnreachable => "service_unreachable",
+            RateLimited => "rate_limited",
             NotImplemented => "not_implemented",
             Unavailable => "service_unavailable",
             Internal => "internal_error",
@@ -157,6 +160,7 @@ impl ApiError {
             ErrorKind::InvalidInput => Code::BadRequest,
             ErrorKind::Unsupported => Code::NotImplemented,
             ErrorKind::ReadOnly => Code::ReadOnly,
+            ErrorKind::Forbidden => Code::Forbidden,
             ErrorKind::Unavailable => Code::Unavailable,
             ErrorKind::Internal => Code::Internal,
         };
@@ -191,6 +195,7 @@ fn default_message(kind: ErrorKind) -> &'static str {
         }
         ErrorKind::Unsupported => "this database does not support the operation",
         ErrorKind::ReadOnly => "the resource is read-only",
+        ErrorKind::Forbidden => "the database does not allow this operation",
         ErrorKind::Unavailable => "the database is unavailable; try again shortly",
         ErrorKind::Internal => "internal error",
     }

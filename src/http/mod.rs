@@ -5,11 +5,12 @@ pub mod error;
 pub mod schema;
 pub mod table;
 
-use crate::auth::Caller;
+use crate::auth::{self, Principal};
 use crate::state::AppState;
-use crate::system::admin;
+use crate::system::{admin, apps, policy, users};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
+use axum::http::HeaderValue;
 use axum::http::{HeaderName, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -18,15 +19,40 @@ use error::{ApiError, ApiResult, Code};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use tower::ServiceBuilder;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The `/api` routes; mounted at `/api` and at its alias `/api/v2`.
-fn api_routes() -> Router<Arc<AppState>> {
+/// The `/api` routes; mounted at `/api` and at its alias `/api/v2`. Every one
+/// of them is behind `auth::authenticate`.
+fn api_routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
     Router::new()
         .route("/", get(list_services))
+        .route(
+            "/user/session",
+            get(auth::session::show)
+                .post(auth::session::login)
+                .put(auth::session::refresh)
+                .delete(auth::session::logout),
+        )
+        .route("/system/user", get(users::list).post(users::create))
+        .route(
+            "/system/user/{id}",
+            get(users::get)
+                .patch(users::update)
+                .put(users::update)
+                .delete(users::delete),
+        )
+        .route("/system/app", get(apps::list).post(apps::create))
+        .route(
+            "/system/app/{id}",
+            get(apps::get).patch(apps::update).delete(apps::delete),
+        )
+        .route("/system/app/{id}/_regenerate", post(apps::regenerate))
+        .route("/system/policy", get(policy::show))
+        .route("/system/policy/check", get(policy::check))
         .route("/system/service", get(admin::list).post(admin::create))
         .route(
             "/system/service/{name}",
@@ -53,15 +79,20 @@ fn api_routes() -> Router<Arc<AppState>> {
         )
         .route("/{service}/_schema", get(schema::list))
         .route("/{service}/_schema/{table}", get(schema::table))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            auth::authenticate,
+        ))
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
     let limit = state.config.max_body_bytes;
+    let cors = cors_layer(&state.config.cors);
     let app = Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
-        .nest("/api/v2", api_routes())
-        .nest("/api", api_routes())
+        .nest("/api/v2", api_routes(state.clone()))
+        .nest("/api", api_routes(state.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
@@ -80,9 +111,53 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
             )
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            // Preflight requests are answered here, before any credentials are asked for.
+            .option_layer(cors)
             .map_request(tunnel)
             .service(app),
     )
+}
+
+/// CORS from the configuration; `None` (no CORS headers at all) unless origins are listed.
+fn cors_layer(c: &crate::config::CorsConfig) -> Option<CorsLayer> {
+    if c.origins.is_empty() {
+        return None;
+    }
+    let origins = if c.origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            c.origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok()),
+        )
+    };
+    let layer = CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods(
+            c.methods
+                .iter()
+                .filter_map(|m| Method::from_bytes(m.to_ascii_uppercase().as_bytes()).ok())
+                .collect::<Vec<_>>(),
+        )
+        .allow_headers(
+            c.headers
+                .iter()
+                .filter_map(|h| HeaderName::from_bytes(h.to_ascii_lowercase().as_bytes()).ok())
+                .collect::<Vec<_>>(),
+        )
+        .expose_headers([
+            REQUEST_ID,
+            HeaderName::from_static("x-ratelimit-limit"),
+            HeaderName::from_static("x-ratelimit-remaining"),
+            HeaderName::from_static("retry-after"),
+        ])
+        .max_age(std::time::Duration::from_secs(c.max_age_secs));
+    Some(if c.credentials {
+        layer.allow_credentials(true)
+    } else {
+        layer
+    })
 }
 
 /// Marks a request whose verb came from `X-HTTP-Method`.
@@ -160,26 +235,50 @@ async fn ready(State(state): State<Arc<AppState>>) -> Response {
 }
 
 /// `GET /api`: the services the caller may see.
-async fn list_services(State(state): State<Arc<AppState>>, _caller: Caller) -> Json<Value> {
+async fn list_services(State(state): State<Arc<AppState>>, caller: Principal) -> Json<Value> {
     let list: Vec<Value> = state
         .registry
         .all()
         .iter()
+        .filter(|s| !visible_resources(&state, &caller, s).is_empty())
         .map(|s| json!({"name": s.name, "type": s.kind, "label": s.label, "description": s.description}))
         .collect();
     Json(json!({ "resource": list }))
 }
 
-/// `GET /api/{service}`: what the service offers.
+/// Which of a service's resources (`_table`, `_schema`) the caller may read anything of.
+fn visible_resources(
+    state: &AppState,
+    caller: &Principal,
+    svc: &crate::system::services::Service,
+) -> Vec<&'static str> {
+    let catalog = svc.catalog();
+    ["_table", "_schema"]
+        .into_iter()
+        .filter(|r| {
+            state.policy.allows(caller, &svc.name, r, "GET")
+                || catalog.tables().iter().any(|t| {
+                    state
+                        .policy
+                        .allows(caller, &svc.name, &format!("{r}/{}", t.name), "GET")
+                })
+        })
+        .collect()
+}
+
+/// `GET /api/{service}`: what the service offers the caller.
 async fn service_resources(
     State(state): State<Arc<AppState>>,
-    _caller: Caller,
+    caller: Principal,
     axum::extract::Path(service): axum::extract::Path<String>,
 ) -> ApiResult<Json<Value>> {
-    state.service(&service)?;
-    Ok(Json(
-        json!({"resource": [{"name": "_table"}, {"name": "_schema"}]}),
-    ))
+    let svc = state.service(&service)?;
+    let visible = visible_resources(&state, &caller, &svc);
+    if visible.is_empty() {
+        state.policy.authorize(&caller, &service, "*", "GET")?;
+    }
+    let list: Vec<Value> = visible.iter().map(|r| json!({"name": r})).collect();
+    Ok(Json(json!({ "resource": list })))
 }
 
 async fn not_found() -> ApiError {

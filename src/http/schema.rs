@@ -1,6 +1,7 @@
-//! The schema API (API.md §5): the catalog as clients see it.
+//! The schema API (API.md §5): the catalog as the caller may see it — the
+//! tables whose `_schema/{table}` the role may read, without hidden columns.
 
-use crate::auth::Caller;
+use crate::auth::Principal;
 use crate::http::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::Json;
@@ -11,30 +12,51 @@ use std::sync::Arc;
 
 pub async fn list(
     State(state): State<Arc<AppState>>,
-    _caller: Caller,
+    caller: Principal,
     Path(service): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let svc = state.service(&service)?;
-    let list: Vec<Value> = svc
-        .catalog()
+    let catalog = svc.catalog();
+    let list: Vec<Value> = catalog
         .tables()
         .iter()
+        .filter(|t| {
+            state
+                .policy
+                .allows(&caller, &service, &format!("_schema/{}", t.name), "GET")
+        })
         .map(|t| json!({"name": t.name, "is_view": t.is_view(), "description": t.description}))
         .collect();
+    if list.is_empty() {
+        state
+            .policy
+            .authorize(&caller, &service, "_schema", "GET")?;
+    }
     Ok(Json(json!({ "resource": list })))
 }
 
 pub async fn table(
     State(state): State<Arc<AppState>>,
-    _caller: Caller,
+    caller: Principal,
     Path((service, table)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     let svc = state.service(&service)?;
+    state
+        .policy
+        .authorize(&caller, &service, &format!("_schema/{table}"), "GET")?;
     let catalog = svc.catalog();
     let t = catalog
         .table(&table)
         .ok_or_else(|| ApiError::not_found(format!("table '{table}' not found")))?;
-    Ok(Json(describe(t)))
+    let grants = state.policy.grants(&caller, &service, &t.name);
+    if grants.hidden.is_empty() {
+        return Ok(Json(describe(t)));
+    }
+    let mut view = t.without(&grants.hidden);
+    view.primary_key.retain(|k| !grants.hidden.contains(k));
+    view.related
+        .retain(|r| !r.field.iter().any(|f| grants.hidden.contains(f)));
+    Ok(Json(describe(&view)))
 }
 
 pub fn describe(t: &Table) -> Value {

@@ -1,12 +1,13 @@
 //! The table API (API.md §3). [`handle`] is the road every table request walks:
-//! service → authorize → table → parameters → (pre hooks) → connector →
-//! (post hooks) → envelope. Hooks arrive with the scripting issue; their places
-//! are marked.
+//! service → authorize (casbin) → table → the caller's view of it (row filter,
+//! hidden columns) → parameters → (pre hooks) → connector → (post hooks) →
+//! envelope. Hooks arrive with the scripting issue; their places are marked.
 
-use crate::auth::Caller;
+use crate::auth::Principal;
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::{JsonBody, Tunnelled};
-use crate::query::{Params, split_key};
+use crate::query::{Params, check_fields, split_key};
+use crate::rbac;
 use crate::state::AppState;
 use crate::system::services::Service;
 use axum::Json;
@@ -30,15 +31,21 @@ struct TableOp {
     body: Option<Value>,
 }
 
-/// `GET /api/{service}/_table`: the tables and views of the service.
+/// `GET /api/{service}/_table`: the tables and views the caller may read.
 pub async fn list_tables(
     State(state): State<Arc<AppState>>,
-    _caller: Caller,
+    caller: Principal,
     Path(service): Path<String>,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<Value>> {
     let svc = state.service(&service)?;
     if Params::from_query(query.as_deref()).flag("refresh")? {
+        if !caller.is_admin() {
+            return Err(ApiError::new(
+                Code::Forbidden,
+                "only an admin may refresh a service's schema",
+            ));
+        }
         svc.refresh()
             .await
             .map_err(|e| ApiError::from_connector(e, false))?;
@@ -47,15 +54,23 @@ pub async fn list_tables(
         .catalog()
         .tables()
         .iter()
+        .filter(|t| {
+            state
+                .policy
+                .allows(&caller, &service, &format!("_table/{}", t.name), "GET")
+        })
         .map(|t| json!({"name": t.name}))
         .collect();
+    if list.is_empty() {
+        state.policy.authorize(&caller, &service, "_table", "GET")?;
+    }
     Ok(Json(json!({ "resource": list })))
 }
 
 /// `/api/{service}/_table/{table}`
 pub async fn records(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
+    caller: Principal,
     method: Method,
     tunnelled: Option<axum::Extension<Tunnelled>>,
     Path((service, table)): Path<(String, String)>,
@@ -77,7 +92,7 @@ pub async fn records(
 /// `/api/{service}/_table/{table}/{id}`
 pub async fn record(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
+    caller: Principal,
     method: Method,
     tunnelled: Option<axum::Extension<Tunnelled>>,
     Path((service, table, id)): Path<(String, String, String)>,
@@ -128,12 +143,101 @@ impl TableOp {
     }
 }
 
+/// What the caller may see of a table.
+struct Access {
+    /// The table without the columns hidden from the caller: what parameters
+    /// and bodies are checked against.
+    view: Arc<Table>,
+    /// The caller's row filter, bound to their values.
+    filter: Option<Expr>,
+    hidden: Vec<String>,
+}
+
+impl Access {
+    fn of(
+        state: &AppState,
+        caller: &Principal,
+        service: &str,
+        table: &Arc<Table>,
+    ) -> ApiResult<Access> {
+        let grants = state.policy.grants(caller, service, &table.name);
+        let filter = match &grants.row_filter {
+            None => None,
+            Some(e) => {
+                let bound = rbac::bind_caller(e, caller);
+                if let Err(err) = check_fields(&bound, table) {
+                    tracing::error!(role = %caller.role, table = %table.name, "a row filter names a field the table lacks: {}", err.message);
+                    return Err(ApiError::new(
+                        Code::Forbidden,
+                        "this role's row filter does not fit this table; the policy needs fixing",
+                    ));
+                }
+                Some(bound)
+            }
+        };
+        let view = if grants.hidden.is_empty() {
+            table.clone()
+        } else {
+            Arc::new(table.without(&grants.hidden))
+        };
+        Ok(Access {
+            view,
+            filter,
+            hidden: grants.hidden.clone(),
+        })
+    }
+
+    /// `filter` narrowed to the rows the caller may see.
+    fn narrow(&self, filter: Expr) -> Expr {
+        match &self.filter {
+            Some(f) => Expr::And(vec![filter, f.clone()]),
+            None => filter,
+        }
+    }
+
+    /// A write naming a hidden column is refused outright.
+    fn forbid_hidden(&self, records: &[Record]) -> ApiResult<()> {
+        for (i, r) in records.iter().enumerate() {
+            if let Some(f) = r.keys().find(|f| self.view.is_withheld(f)) {
+                return Err(ApiError::new(
+                    Code::Forbidden,
+                    format!("this role may not write '{f}'"),
+                )
+                .with_context(json!({"field": f, "index": i})));
+            }
+        }
+        Ok(())
+    }
+
+    /// Rows without the hidden columns (a key the caller may not see included).
+    fn strip(&self, rows: &mut [Record]) {
+        if self.hidden.is_empty() {
+            return;
+        }
+        for r in rows {
+            r.retain(|k, _| !self.hidden.contains(k));
+        }
+    }
+}
+
 /// The road of a table request.
-async fn handle(state: &AppState, caller: &Caller, op: TableOp) -> ApiResult<Response> {
-    // 1. The service, and 2. may this caller do this? (bootstrap: the admin may do all)
+async fn handle(state: &AppState, caller: &Principal, op: TableOp) -> ApiResult<Response> {
+    // 1. The service, and 2. may this caller use this verb on this table?
     let service = state.service(&op.service)?;
-    authorize(caller, &service, &op)?;
-    // 3. The table, from the catalog snapshot this request keeps to the end.
+    state.policy.authorize(
+        caller,
+        &op.service,
+        &format!("_table/{}", op.table),
+        op.method.as_str(),
+    )?;
+    if service.settings.connection.read_only && op.method != Method::GET {
+        return Err(ApiError::new(
+            Code::ReadOnly,
+            format!("service '{}' is read-only", service.name),
+        ));
+    }
+    // 3. The table, from the catalog snapshot this request keeps to the end,
+    // as the caller may see it.
     let catalog = service.catalog();
     let table = catalog.table(&op.table).cloned().ok_or_else(|| {
         ApiError::not_found(format!(
@@ -141,17 +245,18 @@ async fn handle(state: &AppState, caller: &Caller, op: TableOp) -> ApiResult<Res
             op.table, op.service
         ))
     })?;
+    let access = Access::of(state, caller, &op.service, &table)?;
     // 4. Pre-process hooks run here (scripting issue).
     // 5. The connector.
     let response = match op.method {
-        Method::GET => read(&service, &table, &op).await,
+        Method::GET => read(&service, &table, &access, &op).await,
         Method::POST if op.id.is_some() => Err(ApiError::new(
             Code::MethodNotAllowed,
             "POST creates records on the table, not on one record",
         )),
-        Method::POST => create(&service, &table, &op).await,
-        Method::PATCH | Method::PUT => update(&service, &table, &op).await,
-        Method::DELETE => delete(&service, &table, &op).await,
+        Method::POST => create(&service, &table, &access, &op).await,
+        Method::PATCH | Method::PUT => update(&service, &table, &access, &op).await,
+        Method::DELETE => delete(&service, &table, &access, &op).await,
         _ => Err(ApiError::new(
             Code::MethodNotAllowed,
             "this method is not allowed on a table",
@@ -159,22 +264,6 @@ async fn handle(state: &AppState, caller: &Caller, op: TableOp) -> ApiResult<Res
     }?;
     // 6. Post-process hooks run here (scripting issue).
     Ok(response)
-}
-
-/// Authorization before roles exist: only the admin gets this far, and may do
-/// everything except write to a read-only service.
-fn authorize(caller: &Caller, service: &Service, op: &TableOp) -> ApiResult<()> {
-    match caller {
-        Caller::Admin => {
-            if service.settings.connection.read_only && op.method != Method::GET {
-                return Err(ApiError::new(
-                    Code::ReadOnly,
-                    format!("service '{}' is read-only", service.name),
-                ));
-            }
-            Ok(())
-        }
-    }
 }
 
 fn connector_err(writing: bool) -> impl Fn(gatehouse_core::ConnectorError) -> ApiError {
@@ -267,24 +356,29 @@ fn key_text(v: &Value) -> String {
 
 // ------------------------------------------------------------------ reads
 
-async fn read(service: &Service, table: &Arc<Table>, op: &TableOp) -> ApiResult<Response> {
+async fn read(
+    service: &Service,
+    table: &Arc<Table>,
+    access: &Access,
+    op: &TableOp,
+) -> ApiResult<Response> {
     let p = &op.params;
+    let view = &access.view;
     let all_fields = || {
-        table
-            .columns
+        view.columns
             .iter()
             .map(|c| c.name.clone())
             .collect::<Vec<_>>()
     };
-    let fields = p.fields(table)?.unwrap_or_else(all_fields);
+    let fields = p.fields(view)?.unwrap_or_else(all_fields);
     let max = service.settings.max_records;
 
     if let Some(id) = &op.id {
-        let (key, values) = path_key(table, id)?;
+        let (key, values) = path_key(view, id)?;
         let req = SelectRequest {
             table: table.clone(),
             fields,
-            filter: Some(key_filter(&key, values)),
+            filter: Some(access.narrow(key_filter(&key, values))),
             order: Vec::new(),
             limit: Some(1),
             offset: 0,
@@ -304,8 +398,8 @@ async fn read(service: &Service, table: &Arc<Table>, op: &TableOp) -> ApiResult<
         };
     }
 
-    let mut filter = p.filter(table)?;
-    let order = p.order(table)?;
+    let mut filter = p.filter(view)?;
+    let order = p.order(view)?;
     if order.iter().any(|o| o.nulls_first.is_some())
         && !service.connector.capabilities().nulls_ordering
     {
@@ -314,7 +408,7 @@ async fn read(service: &Service, table: &Arc<Table>, op: &TableOp) -> ApiResult<
             "this database cannot order nulls first or last",
         ));
     }
-    let ids = match requested_ids(table, p)? {
+    let ids = match requested_ids(view, p)? {
         Some((key, ids)) => {
             let any: Vec<Expr> = ids.iter().map(|v| key_filter(&key, v.clone())).collect();
             filter = Expr::and_opt(Some(Expr::Or(any)), filter);
@@ -322,6 +416,7 @@ async fn read(service: &Service, table: &Arc<Table>, op: &TableOp) -> ApiResult<
         }
         None => None,
     };
+    filter = Expr::and_opt(filter, access.filter.clone());
     let count = if p.flag("count_only")? {
         CountMode::Only
     } else if p.flag("include_count")? {
@@ -496,12 +591,19 @@ fn returning(table: &Table, p: &Params) -> ApiResult<Vec<String>> {
     Ok(p.fields(table)?.unwrap_or_default())
 }
 
-async fn create(service: &Service, table: &Arc<Table>, op: &TableOp) -> ApiResult<Response> {
+async fn create(
+    service: &Service,
+    table: &Arc<Table>,
+    access: &Access,
+    op: &TableOp,
+) -> ApiResult<Response> {
+    let view = &access.view;
     let records = body_records(op.body.as_ref())?;
-    check_record_fields(table, &records, false)?;
+    access.forbid_hidden(&records)?;
+    check_record_fields(view, &records, false)?;
     // a schemaless collection requires nothing: its schema is only a sample
     for (i, r) in records.iter().enumerate().filter(|_| !table.inferred) {
-        if let Some(c) = table
+        if let Some(c) = view
             .columns
             .iter()
             .find(|c| c.is_required() && r.get(&c.name).is_none_or(Value::is_null))
@@ -515,19 +617,33 @@ async fn create(service: &Service, table: &Arc<Table>, op: &TableOp) -> ApiResul
     let req = InsertRequest {
         table: table.clone(),
         records,
-        returning: returning(table, &op.params)?,
+        returning: returning(view, &op.params)?,
         batch: batch_mode(&op.params)?,
+        check: access.filter.clone(),
     };
     let outcomes = service
         .connector
         .insert(&req)
         .await
         .map_err(connector_err(true))?;
-    write_response(outcomes, req.batch, StatusCode::CREATED, false)
+    write_response(outcomes, req.batch, StatusCode::CREATED, false, access)
 }
 
-/// The items of an update or delete, from the selector the request used.
-fn write_items(table: &Table, op: &TableOp, updating: bool) -> ApiResult<(Vec<WriteItem>, bool)> {
+/// The items of an update or delete, from the selector the request used,
+/// each narrowed to the rows the caller may see.
+fn write_items(access: &Access, op: &TableOp, updating: bool) -> ApiResult<(Vec<WriteItem>, bool)> {
+    let (mut items, bare) = selected_items(&access.view, op, updating)?;
+    for i in &mut items {
+        i.filter = access.narrow(std::mem::replace(&mut i.filter, Expr::And(Vec::new())));
+    }
+    Ok((items, bare))
+}
+
+fn selected_items(
+    table: &Table,
+    op: &TableOp,
+    updating: bool,
+) -> ApiResult<(Vec<WriteItem>, bool)> {
     let p = &op.params;
     // The values of a selector-based update: one record.
     let single_values = || -> ApiResult<Record> {
@@ -628,37 +744,60 @@ fn write_items(table: &Table, op: &TableOp, updating: bool) -> ApiResult<(Vec<Wr
     Ok((items, false))
 }
 
-async fn update(service: &Service, table: &Arc<Table>, op: &TableOp) -> ApiResult<Response> {
+async fn update(
+    service: &Service,
+    table: &Arc<Table>,
+    access: &Access,
+    op: &TableOp,
+) -> ApiResult<Response> {
     if op.body.is_none() {
         return Err(ApiError::new(
             Code::BadRequest,
             "a JSON body with the new values is required",
         ));
     }
-    let (items, bare) = write_items(table, op, true)?;
+    let replace = op.method == Method::PUT;
+    if replace && !access.hidden.is_empty() {
+        // A replacement would reset the columns the role cannot see.
+        return Err(ApiError::new(
+            Code::Forbidden,
+            format!(
+                "this role may not replace whole records of '{}' (some of its fields are hidden); use PATCH",
+                table.name
+            ),
+        ));
+    }
+    let (items, bare) = write_items(access, op, true)?;
     let values: Vec<Record> = items.iter().map(|i| i.values.clone()).collect();
-    check_record_fields(table, &values, true)?;
+    access.forbid_hidden(&values)?;
+    check_record_fields(&access.view, &values, true)?;
     let req = UpdateRequest {
         table: table.clone(),
         items,
-        replace: op.method == Method::PUT,
-        returning: returning(table, &op.params)?,
+        replace,
+        returning: returning(&access.view, &op.params)?,
         batch: batch_mode(&op.params)?,
+        check: access.filter.clone(),
     };
     let outcomes = service
         .connector
         .update(&req)
         .await
         .map_err(connector_err(true))?;
-    write_response(outcomes, req.batch, StatusCode::OK, bare)
+    write_response(outcomes, req.batch, StatusCode::OK, bare, access)
 }
 
-async fn delete(service: &Service, table: &Arc<Table>, op: &TableOp) -> ApiResult<Response> {
-    let (items, bare) = write_items(table, op, false)?;
+async fn delete(
+    service: &Service,
+    table: &Arc<Table>,
+    access: &Access,
+    op: &TableOp,
+) -> ApiResult<Response> {
+    let (items, bare) = write_items(access, op, false)?;
     let req = DeleteRequest {
         table: table.clone(),
         items,
-        returning: returning(table, &op.params)?,
+        returning: returning(&access.view, &op.params)?,
         batch: batch_mode(&op.params)?,
     };
     let outcomes = service
@@ -666,16 +805,22 @@ async fn delete(service: &Service, table: &Arc<Table>, op: &TableOp) -> ApiResul
         .delete(&req)
         .await
         .map_err(connector_err(true))?;
-    write_response(outcomes, req.batch, StatusCode::OK, bare)
+    write_response(outcomes, req.batch, StatusCode::OK, bare, access)
 }
 
 /// The answer to a write: the affected records, or the contract's batch error.
 fn write_response(
-    outcomes: Vec<ItemOutcome>,
+    mut outcomes: Vec<ItemOutcome>,
     mode: BatchMode,
     ok: StatusCode,
     bare: bool,
+    access: &Access,
 ) -> ApiResult<Response> {
+    for o in &mut outcomes {
+        if let ItemOutcome::Done(rows) = o {
+            access.strip(rows);
+        }
+    }
     let single = outcomes.len() == 1;
     let failed: Vec<(usize, ApiError)> = outcomes
         .iter()

@@ -2,7 +2,7 @@
 //! refresh services. A change is verified (connect + introspect) before it is
 //! saved, so a failed registration leaves nothing behind.
 
-use crate::auth::Caller;
+use crate::auth::Admin;
 use crate::http::JsonBody;
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::state::AppState;
@@ -61,14 +61,14 @@ fn body_object(body: Option<Value>) -> ApiResult<Map<String, Value>> {
     }
 }
 
-pub async fn list(State(state): State<Arc<AppState>>, _caller: Caller) -> Json<Value> {
+pub async fn list(State(state): State<Arc<AppState>>, _: Admin) -> Json<Value> {
     let list: Vec<Value> = state.registry.all().iter().map(|s| s.describe()).collect();
     Json(json!({ "resource": list }))
 }
 
 pub async fn get(
     State(state): State<Arc<AppState>>,
-    _caller: Caller,
+    _: Admin,
     Path(name): Path<String>,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(state.service(&name)?.describe()))
@@ -109,7 +109,7 @@ async fn save(state: &AppState, def: Definition, create: bool) -> ApiResult<Valu
 
 pub async fn create(
     State(state): State<Arc<AppState>>,
-    _caller: Caller,
+    _: Admin,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
     let body = body_object(body)?;
@@ -147,7 +147,7 @@ pub async fn create(
 
 pub async fn update(
     State(state): State<Arc<AppState>>,
-    _caller: Caller,
+    _: Admin,
     Path(name): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Value>> {
@@ -202,7 +202,7 @@ pub async fn update(
 
 pub async fn delete(
     State(state): State<Arc<AppState>>,
-    _caller: Caller,
+    _: Admin,
     Path(name): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let _guard = state.registry.changes.lock().await;
@@ -227,7 +227,7 @@ pub async fn delete(
 
 pub async fn refresh(
     State(state): State<Arc<AppState>>,
-    _caller: Caller,
+    _: Admin,
     Path(name): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let svc = state.service(&name)?;

@@ -1,6 +1,10 @@
-//! Gatehouse's own data: the system store, secrets, services and their admin API.
+//! Gatehouse's own data: the system store, secrets, and the admin API over
+//! services, users, apps and the policy.
 
 pub mod admin;
+pub mod apps;
+pub mod policy;
 pub mod secrets;
 pub mod services;
 pub mod store;
+pub mod users;

@@ -29,27 +29,7 @@ pub enum SecretError {
 impl Cipher {
     /// Loads the key from `configured`, else from (or into) the data directory.
     pub fn load(configured: Option<&str>, data_dir: &Path) -> Result<Self, SecretError> {
-        let key: [u8; 32] = match configured {
-            Some(k) => Sha256::digest(k.as_bytes()).into(),
-            None => {
-                let path = data_dir.join("secret.key");
-                let io = |source| SecretError::KeyFile {
-                    path: path.display().to_string(),
-                    source,
-                };
-                match std::fs::read_to_string(&path) {
-                    Ok(text) => Sha256::digest(text.trim().as_bytes()).into(),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                        let mut raw = [0u8; 32];
-                        OsRng.fill_bytes(&mut raw);
-                        let text = hex(&raw);
-                        write_private(&path, &text).map_err(io)?;
-                        Sha256::digest(text.as_bytes()).into()
-                    }
-                    Err(e) => return Err(io(e)),
-                }
-            }
-        };
+        let key = secret_material(configured, data_dir, "secret.key")?;
         Ok(Self {
             aead: ChaCha20Poly1305::new(Key::from_slice(&key)),
         })
@@ -78,6 +58,34 @@ impl Cipher {
 }
 
 /// Writes a file readable by its owner only.
+/// 32 bytes of key material: SHA-256 of `configured` when given, else of the
+/// text in `<data_dir>/<file>`, which is generated (random, mode 0600) the first time.
+pub fn secret_material(
+    configured: Option<&str>,
+    data_dir: &Path,
+    file: &str,
+) -> Result<[u8; 32], SecretError> {
+    if let Some(k) = configured {
+        return Ok(Sha256::digest(k.as_bytes()).into());
+    }
+    let path = data_dir.join(file);
+    let io = |source| SecretError::KeyFile {
+        path: path.display().to_string(),
+        source,
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Sha256::digest(text.trim().as_bytes()).into()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut raw = [0u8; 32];
+            OsRng.fill_bytes(&mut raw);
+            let text = hex(&raw);
+            write_private(&path, &text).map_err(io)?;
+            Ok(Sha256::digest(text.as_bytes()).into())
+        }
+        Err(e) => Err(io(e)),
+    }
+}
+
 pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     #[cfg(unix)]

@@ -1,11 +1,30 @@
 //! The system store: an embedded SQLite database in the data directory holding
-//! registered services (configs encrypted) and settings (the admin key's hash).
-//! Several instances may share it; each change bumps a version they poll.
+//! registered services (configs encrypted), users (argon2id hashes), apps (API
+//! key hashes), sessions and settings. Several instances may share it; each
+//! service change bumps a version they poll, and credentials are looked up here
+//! on every request, so a logout or a revoked key stops working everywhere at once.
 
 use sqlx::Row;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use std::path::Path;
 use std::time::Duration;
+
+// Column lists, as macros so that statements stay `&'static str` (no SQL is built at run time).
+macro_rules! user_cols {
+    () => {
+        "id, email, name, role, active, created_at, updated_at"
+    };
+}
+macro_rules! user_cols_u {
+    () => {
+        "u.id, u.email, u.name, u.role, u.active, u.created_at, u.updated_at"
+    };
+}
+macro_rules! app_cols {
+    () => {
+        "id, name, description, role, key_prefix, active, created_at, updated_at"
+    };
+}
 
 #[derive(Clone)]
 pub struct Store {
@@ -38,6 +57,34 @@ CREATE TABLE IF NOT EXISTS setting (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS user (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    email         TEXT NOT NULL UNIQUE,    -- stored lower-case
+    name          TEXT,
+    password_hash TEXT NOT NULL,           -- argon2id PHC string
+    role          TEXT NOT NULL,
+    active        INTEGER NOT NULL DEFAULT 1,
+    created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    updated_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+CREATE TABLE IF NOT EXISTS app (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    name        TEXT NOT NULL UNIQUE,
+    description TEXT,
+    role        TEXT NOT NULL,
+    key_hash    TEXT NOT NULL UNIQUE,      -- SHA-256 of the key; the key itself is never stored
+    key_prefix  TEXT NOT NULL,             -- the key's first characters, to recognise it
+    active      INTEGER NOT NULL DEFAULT 1,
+    created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    updated_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+CREATE TABLE IF NOT EXISTS session (
+    id          TEXT PRIMARY KEY,          -- random; the token's `sid`
+    user_id     INTEGER NOT NULL REFERENCES user(id) ON DELETE CASCADE,
+    generation  INTEGER NOT NULL,          -- bumped by a refresh: older tokens stop working
+    created_at  INTEGER NOT NULL,          -- unix seconds
+    expires_at  INTEGER NOT NULL
+);
 "#;
 
 impl Store {
@@ -45,6 +92,8 @@ impl Store {
         let opts = SqliteConnectOptions::new()
             .filename(data_dir.join("system.sqlite"))
             .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
@@ -122,24 +171,351 @@ impl Store {
         Ok(r.rows_affected() > 0)
     }
 
-    pub async fn setting(&self, key: &str) -> Result<Option<String>, sqlx::Error> {
-        let row = sqlx::query("SELECT value FROM setting WHERE key = ?1")
-            .bind(key)
-            .fetch_optional(&self.pool)
+    // -------------------------------------------------------------- users
+
+    pub async fn users(&self) -> Result<Vec<User>, sqlx::Error> {
+        let rows = sqlx::query(concat!("SELECT ", user_cols!(), " FROM user ORDER BY id"))
+            .fetch_all(&self.pool)
             .await?;
-        row.map(|r| r.try_get("value")).transpose()
+        rows.iter().map(User::from_row).collect()
     }
 
-    pub async fn set_setting(&self, key: &str, value: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("INSERT INTO setting (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
-            .bind(key)
-            .bind(value)
+    pub async fn user(&self, id: i64) -> Result<Option<User>, sqlx::Error> {
+        let row = sqlx::query(concat!("SELECT ", user_cols!(), " FROM user WHERE id = ?1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(User::from_row).transpose()
+    }
+
+    /// The user with this (lower-case) email, with their password hash.
+    pub async fn user_login(&self, email: &str) -> Result<Option<(User, String)>, sqlx::Error> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            user_cols!(),
+            ", password_hash FROM user WHERE email = ?1"
+        ))
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((User::from_row(&r)?, r.try_get("password_hash")?)))
+            .transpose()
+    }
+
+    pub async fn count_users(&self) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM user")
+            .fetch_one(&self.pool)
+            .await
+    }
+
+    pub async fn insert_user(&self, u: &UserChange) -> Result<User, sqlx::Error> {
+        let row = sqlx::query(concat!("INSERT INTO user (email, name, password_hash, role, active) VALUES (?1, ?2, ?3, ?4, ?5)
+             RETURNING ", user_cols!()))
+        .bind(&u.email)
+        .bind(u.name.clone().flatten())
+        .bind(&u.password_hash)
+        .bind(&u.role)
+        .bind(u.active.unwrap_or(true))
+        .fetch_one(&self.pool)
+        .await?;
+        User::from_row(&row)
+    }
+
+    /// Applies the fields that are `Some`; a new password or deactivation ends the user's sessions.
+    pub async fn update_user(&self, id: i64, u: &UserChange) -> Result<Option<User>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(concat!(
+            "UPDATE user SET email = COALESCE(?2, email),
+                 name = CASE WHEN ?3 THEN ?4 ELSE name END,
+                 password_hash = COALESCE(?5, password_hash),
+                 role = COALESCE(?6, role),
+                 active = COALESCE(?7, active),
+                 updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+             WHERE id = ?1 RETURNING ",
+            user_cols!()
+        ))
+        .bind(id)
+        .bind(&u.email)
+        .bind(u.name.is_some())
+        .bind(u.name.clone().flatten())
+        .bind(&u.password_hash)
+        .bind(&u.role)
+        .bind(u.active)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if row.is_some() && (u.password_hash.is_some() || u.active == Some(false)) {
+            sqlx::query("DELETE FROM session WHERE user_id = ?1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        row.as_ref().map(User::from_row).transpose()
+    }
+
+    pub async fn delete_user(&self, id: i64) -> Result<bool, sqlx::Error> {
+        let r = sqlx::query("DELETE FROM user WHERE id = ?1")
+            .bind(id)
             .execute(&self.pool)
             .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    // -------------------------------------------------------------- apps
+
+    pub async fn apps(&self) -> Result<Vec<App>, sqlx::Error> {
+        let rows = sqlx::query(concat!("SELECT ", app_cols!(), " FROM app ORDER BY id"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(App::from_row).collect()
+    }
+
+    pub async fn app(&self, id: i64) -> Result<Option<App>, sqlx::Error> {
+        let row = sqlx::query(concat!("SELECT ", app_cols!(), " FROM app WHERE id = ?1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(App::from_row).transpose()
+    }
+
+    /// The active app whose key hashes to `key_hash`.
+    pub async fn app_by_key(&self, key_hash: &str) -> Result<Option<App>, sqlx::Error> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            app_cols!(),
+            " FROM app WHERE key_hash = ?1 AND active = 1"
+        ))
+        .bind(key_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(App::from_row).transpose()
+    }
+
+    pub async fn insert_app(&self, a: &AppChange, key: &KeyHash) -> Result<App, sqlx::Error> {
+        let row = sqlx::query(concat!(
+            "INSERT INTO app (name, description, role, key_hash, key_prefix, active)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING ",
+            app_cols!()
+        ))
+        .bind(&a.name)
+        .bind(a.description.clone().flatten())
+        .bind(&a.role)
+        .bind(&key.hash)
+        .bind(&key.prefix)
+        .bind(a.active.unwrap_or(true))
+        .fetch_one(&self.pool)
+        .await?;
+        App::from_row(&row)
+    }
+
+    /// Applies the fields that are `Some`, and a new key when given.
+    pub async fn update_app(
+        &self,
+        id: i64,
+        a: &AppChange,
+        key: Option<&KeyHash>,
+    ) -> Result<Option<App>, sqlx::Error> {
+        let row = sqlx::query(concat!(
+            "UPDATE app SET name = COALESCE(?2, name),
+                 description = CASE WHEN ?3 THEN ?4 ELSE description END,
+                 role = COALESCE(?5, role),
+                 active = COALESCE(?6, active),
+                 key_hash = COALESCE(?7, key_hash),
+                 key_prefix = COALESCE(?8, key_prefix),
+                 updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+             WHERE id = ?1 RETURNING ",
+            app_cols!()
+        ))
+        .bind(id)
+        .bind(&a.name)
+        .bind(a.description.is_some())
+        .bind(a.description.clone().flatten())
+        .bind(&a.role)
+        .bind(a.active)
+        .bind(key.map(|k| &k.hash))
+        .bind(key.map(|k| &k.prefix))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(App::from_row).transpose()
+    }
+
+    pub async fn delete_app(&self, id: i64) -> Result<bool, sqlx::Error> {
+        let r = sqlx::query("DELETE FROM app WHERE id = ?1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    // -------------------------------------------------------------- sessions
+
+    pub async fn insert_session(&self, s: &SessionRow) -> Result<(), sqlx::Error> {
+        // Sessions long past refreshing are cleared as new ones begin.
+        sqlx::query("DELETE FROM session WHERE expires_at < ?1")
+            .bind(s.created_at - 30 * 86_400)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query(
+            "INSERT INTO session (id, user_id, generation, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .bind(&s.id)
+        .bind(s.user_id)
+        .bind(s.generation)
+        .bind(s.created_at)
+        .bind(s.expires_at)
+        .execute(&self.pool)
+        .await?;
         Ok(())
+    }
+
+    /// A session and its user.
+    pub async fn session(&self, id: &str) -> Result<Option<(SessionRow, User)>, sqlx::Error> {
+        let row = sqlx::query(concat!(
+            "SELECT s.id AS sid, s.user_id, s.generation, s.created_at AS s_created, s.expires_at,
+                    ",
+            user_cols_u!(),
+            "
+             FROM session s JOIN user u ON u.id = s.user_id WHERE s.id = ?1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok((
+                SessionRow {
+                    id: r.try_get("sid")?,
+                    user_id: r.try_get("user_id")?,
+                    generation: r.try_get("generation")?,
+                    created_at: r.try_get("s_created")?,
+                    expires_at: r.try_get("expires_at")?,
+                },
+                User::from_row(&r)?,
+            ))
+        })
+        .transpose()
+    }
+
+    /// Moves a session to its next generation (a refresh), if it still exists.
+    pub async fn renew_session(
+        &self,
+        id: &str,
+        generation: i64,
+        expires_at: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let r = sqlx::query(
+            "UPDATE session SET generation = ?2, expires_at = ?3 WHERE id = ?1 AND generation = ?2 - 1",
+        )
+        .bind(id)
+        .bind(generation)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    pub async fn delete_session(&self, id: &str) -> Result<bool, sqlx::Error> {
+        let r = sqlx::query("DELETE FROM session WHERE id = ?1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() > 0)
     }
 
     pub async fn close(&self) {
         self.pool.close().await
     }
+}
+
+/// A user as the API shows it: never with the password hash.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub name: Option<String>,
+    pub role: String,
+    pub active: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl User {
+    fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<User, sqlx::Error> {
+        Ok(User {
+            id: r.try_get("id")?,
+            email: r.try_get("email")?,
+            name: r.try_get("name")?,
+            role: r.try_get("role")?,
+            active: r.try_get("active")?,
+            created_at: r.try_get("created_at")?,
+            updated_at: r.try_get("updated_at")?,
+        })
+    }
+}
+
+/// New or changed user fields; `None` leaves a field as it is
+/// (`name: Some(None)` clears it).
+#[derive(Debug, Clone, Default)]
+pub struct UserChange {
+    pub email: Option<String>,
+    pub name: Option<Option<String>>,
+    pub password_hash: Option<String>,
+    pub role: Option<String>,
+    pub active: Option<bool>,
+}
+
+/// An app as the API shows it: its key is shown once, at creation, and never stored.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct App {
+    pub id: i64,
+    pub name: String,
+    pub description: Option<String>,
+    pub role: String,
+    pub key_prefix: String,
+    pub active: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl App {
+    fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<App, sqlx::Error> {
+        Ok(App {
+            id: r.try_get("id")?,
+            name: r.try_get("name")?,
+            description: r.try_get("description")?,
+            role: r.try_get("role")?,
+            key_prefix: r.try_get("key_prefix")?,
+            active: r.try_get("active")?,
+            created_at: r.try_get("created_at")?,
+            updated_at: r.try_get("updated_at")?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AppChange {
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+    pub role: Option<String>,
+    pub active: Option<bool>,
+}
+
+/// What is stored of an API key.
+pub struct KeyHash {
+    pub hash: String,
+    pub prefix: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub id: String,
+    pub user_id: i64,
+    pub generation: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// Whether a store error is a UNIQUE constraint (a duplicate email or app name).
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }

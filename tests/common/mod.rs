@@ -244,7 +244,7 @@ impl TestApp {
         edit(&mut config);
         let boot = Bootstrap {
             admin_key: Some(ADMIN_KEY.into()),
-            secret_key: None,
+            ..Bootstrap::default()
         };
         let app = gatehouse::start(config, boot).await.unwrap();
         let router = app.router.clone();

@@ -143,6 +143,9 @@ pub struct Table {
     pub related: Vec<Related>,
     /// The schema was inferred from a sample of documents (MongoDB).
     pub inferred: bool,
+    /// Fields a policy withholds from the caller (see [`Table::without`]):
+    /// gone from `columns` and refused by `accepts_field`, with their sub-paths.
+    pub withheld: Vec<String>,
 }
 
 impl Table {
@@ -154,6 +157,9 @@ impl Table {
     /// (`inferred`), any document path that is not an operator (`$`-prefixed)
     /// or malformed. `path` allows dotted paths (filters, updates), not inserts.
     pub fn accepts_field(&self, name: &str, path: bool) -> bool {
+        if self.is_withheld(name) {
+            return false;
+        }
         if self.column(name).is_some() {
             return true;
         }
@@ -162,6 +168,21 @@ impl Table {
             && name
                 .split('.')
                 .all(|seg| !seg.is_empty() && !seg.starts_with('$') && !seg.contains('\0'))
+    }
+
+    /// Whether `name` is a withheld field or a path inside one.
+    pub fn is_withheld(&self, name: &str) -> bool {
+        self.withheld.iter().any(|w| {
+            name == w || (name.starts_with(w.as_str()) && name[w.len()..].starts_with('.'))
+        })
+    }
+
+    /// The table as a caller who may not see `hidden` sees it.
+    pub fn without(&self, hidden: &[String]) -> Table {
+        let mut t = self.clone();
+        t.columns.retain(|c| !hidden.contains(&c.name));
+        t.withheld.extend(hidden.iter().cloned());
+        t
     }
 
     pub fn is_view(&self) -> bool {

@@ -28,6 +28,8 @@ pub enum ErrorKind {
     Unsupported,
     /// The object is read-only (a non-updatable view).
     ReadOnly,
+    /// The write would leave a row the caller's row filter does not let them see.
+    Forbidden,
     /// The database cannot be reached, or the pool is exhausted.
     Unavailable,
     /// Anything else: a bug or an unexpected database state.
@@ -69,6 +71,14 @@ impl ConnectorError {
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());
         self
+    }
+
+    /// A checked write produced a row outside the caller's row filter.
+    pub fn outside_row_filter() -> Self {
+        Self::public(
+            ErrorKind::Forbidden,
+            "the record would be outside the rows this role may see (row filter)",
+        )
     }
 
     pub fn internal(detail: impl Into<String>) -> Self {

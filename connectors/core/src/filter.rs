@@ -17,8 +17,8 @@
 //!            | field "IS" ["NOT"] "NULL"
 //! cmp       := "=" | "!=" | "<>" | ">" | ">=" | "<" | "<="
 //!            | "EQ" | "NE" | "GT" | "GTE" | "LT" | "LTE"
-//! value     := string | number | "true" | "false" | "null" | ":" name
-//! text      := string | ":" name
+//! value     := string | number | "true" | "false" | "null" | ":" name | "{" name "}"
+//! text      := string | ":" name | "{" name "}"
 //! string    := "'" chars "'" | '"' chars '"'   (a doubled quote is a literal quote)
 //! number    := ["-"] digits ["." digits] [("e" | "E") ["+" | "-"] digits]
 //! field     := identifier { "." identifier }
@@ -30,6 +30,8 @@
 //!
 //! `:name` parameters stay in the tree until [`Expr::bind`] replaces them with
 //! values from the request's `params`; connectors only ever see bound trees.
+//! `{name}` is the same kind of parameter with a dotted name, DreamFactory's
+//! spelling for values of the caller (`{user.id}`, `{user.email}`, `{role}`).
 
 use serde_json::{Map, Number, Value};
 use std::fmt;
@@ -560,6 +562,23 @@ fn lex(input: &str) -> Result<Vec<Token>, FilterError> {
             if s.is_empty() {
                 return Err(err(i, "a parameter name after ':'", found_at(&chars, i)));
             }
+            Tok::Param(s)
+        } else if c == '{' {
+            let start = i;
+            i += 1;
+            let mut s = String::new();
+            while i < chars.len() && (is_ident_char(chars[i]) || chars[i] == '.') {
+                s.push(chars[i]);
+                i += 1;
+            }
+            if s.is_empty() || chars.get(i) != Some(&'}') {
+                return Err(err(
+                    start,
+                    "a name in braces such as {user.id}",
+                    found_at(&chars, start),
+                ));
+            }
+            i += 1;
             Tok::Param(s)
         } else {
             let two: String = chars[i..chars.len().min(i + 2)].iter().collect();

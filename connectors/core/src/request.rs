@@ -59,6 +59,10 @@ pub struct InsertRequest {
     /// Columns to return for each created record.
     pub returning: Vec<String>,
     pub batch: BatchMode,
+    /// A row filter every written row must satisfy (PostgreSQL's `WITH CHECK`):
+    /// checked in the write's own transaction, a row outside it fails its item
+    /// with [`ErrorKind::Forbidden`](crate::ErrorKind::Forbidden) and is not kept.
+    pub check: Option<Expr>,
 }
 
 /// One unit of an update or delete: the rows `filter` selects.
@@ -79,6 +83,8 @@ pub struct UpdateRequest {
     pub replace: bool,
     pub returning: Vec<String>,
     pub batch: BatchMode,
+    /// As for [`InsertRequest::check`], on the rows after the update.
+    pub check: Option<Expr>,
 }
 
 #[derive(Debug, Clone)]

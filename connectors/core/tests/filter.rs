@@ -166,6 +166,32 @@ fn binding_params() {
 }
 
 #[test]
+fn caller_placeholders_in_braces() {
+    let params = json!({"user.id": 7, "user.email": "ann@example.com", "role": "sales"});
+    let params = params.as_object().cloned().unwrap_or_default();
+    let bind = |f: &str| match Expr::parse(f).and_then(|e| e.bind(&params)) {
+        Ok(e) => e.to_string(),
+        Err(e) => format!("ERR {} @{}", e.expected, e.position),
+    };
+    assert_eq!(bind("owner_id = {user.id}"), "owner_id = 7");
+    assert_eq!(
+        bind("email = {user.email} or team in ({role}, 'all')"),
+        "(email = 'ann@example.com' OR team IN ('sales', 'all'))"
+    );
+    // a value in quotes stays text: only the bare form is a placeholder
+    assert_eq!(bind("email = '{user.email}'"), "email = '{user.email}'");
+    assert_eq!(
+        bind("a = {user.name}"),
+        "ERR a value for parameter :user.name in params @4"
+    );
+    assert_eq!(
+        bind("a = {user.id"),
+        "ERR a name in braces such as {user.id} @4"
+    );
+    assert_eq!(bind("a = {}"), "ERR a name in braces such as {user.id} @4");
+}
+
+#[test]
 fn fields_are_listed_in_order() {
     let e =
         Expr::parse("a = 1 or (b.c in (1) and not d is null)").unwrap_or_else(|e| panic!("{e}"));

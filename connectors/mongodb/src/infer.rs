@@ -197,6 +197,7 @@ pub async fn catalog(db: &Database, sample_size: u32) -> Result<Catalog, Connect
             foreign_keys: Vec::new(),
             related: Vec::new(),
             inferred: true,
+            withheld: Vec::new(),
         });
     }
     Ok(Catalog::new(tables))

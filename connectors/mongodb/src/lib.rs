@@ -19,7 +19,7 @@ use convert::{bson_to_json, json_to_bson};
 use futures_util::TryStreamExt;
 use gatehouse_core::{
     ApiType, BatchMode, Capabilities, Catalog, ConnectionConfig, Connector, ConnectorError,
-    CountMode, DeleteRequest, ErrorKind, InsertRequest, ItemOutcome, OrderBy, Record,
+    CountMode, DeleteRequest, ErrorKind, Expr, InsertRequest, ItemOutcome, OrderBy, Record,
     SelectRequest, SelectResult, Table, UpdateRequest, WriteItem,
 };
 use mongodb::bson::{Bson, Document, doc, oid::ObjectId};
@@ -353,14 +353,47 @@ impl Mongo {
         }
     }
 
-    /// Runs a write's items with the batch's semantics.
+    /// Whether every document an item wrote (the ids its undo names)
+    /// satisfies `check`.
+    async fn verify(
+        &self,
+        t: &Table,
+        check: &Document,
+        undo: &[Undo],
+    ) -> Result<(), ConnectorError> {
+        let ids: Vec<Bson> = undo
+            .iter()
+            .flat_map(|u| match u {
+                Undo::Delete(id) => vec![id.clone()],
+                Undo::Restore(docs) => docs.iter().filter_map(|d| d.get("_id").cloned()).collect(),
+            })
+            .collect();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let n = ids.len() as u64;
+        let seen = self
+            .coll(t)
+            .count_documents(doc! {"$and": [{"_id": {"$in": ids}}, check.clone()]})
+            .await
+            .map_err(err)?;
+        if seen < n {
+            return Err(ConnectorError::outside_row_filter());
+        }
+        Ok(())
+    }
+
+    /// Runs a write's items with the batch's semantics; `check` is the
+    /// row filter every written document must satisfy.
     async fn run(
         &self,
         t: &Table,
         ops: impl Iterator<Item = Op<'_>>,
         mode: BatchMode,
         returning: &[String],
-    ) -> Vec<ItemOutcome> {
+        check: Option<&Expr>,
+    ) -> Result<Vec<ItemOutcome>, ConnectorError> {
+        let check = check.map(|c| filter::to_doc(c, t)).transpose()?;
         let fields = returning_fields(t, returning);
         let mut out = Vec::new();
         let mut done: Vec<Undo> = Vec::new();
@@ -371,7 +404,13 @@ impl Mongo {
                 continue;
             }
             let mut undo = Vec::new();
-            match self.apply(t, op, &fields, &mut undo).await {
+            let mut result = self.apply(t, op, &fields, &mut undo).await;
+            if let (Ok(_), Some(c)) = (&result, &check)
+                && let Err(e) = self.verify(t, c, &undo).await
+            {
+                result = Err(e);
+            }
+            match result {
                 Ok(rows) => {
                     done.extend(undo);
                     out.push(ItemOutcome::Done(rows));
@@ -392,7 +431,7 @@ impl Mongo {
                 }
             }
         }
-        out
+        Ok(out)
     }
 }
 
@@ -471,17 +510,32 @@ impl Connector for Mongo {
 
     async fn insert(&self, req: &InsertRequest) -> Result<Vec<ItemOutcome>, ConnectorError> {
         let ops = req.records.iter().map(Op::Insert);
-        Ok(self.run(&req.table, ops, req.batch, &req.returning).await)
+        self.run(
+            &req.table,
+            ops,
+            req.batch,
+            &req.returning,
+            req.check.as_ref(),
+        )
+        .await
     }
 
     async fn update(&self, req: &UpdateRequest) -> Result<Vec<ItemOutcome>, ConnectorError> {
         let ops = req.items.iter().map(|i| Op::Update(i, req.replace));
-        Ok(self.run(&req.table, ops, req.batch, &req.returning).await)
+        self.run(
+            &req.table,
+            ops,
+            req.batch,
+            &req.returning,
+            req.check.as_ref(),
+        )
+        .await
     }
 
     async fn delete(&self, req: &DeleteRequest) -> Result<Vec<ItemOutcome>, ConnectorError> {
         let ops = req.items.iter().map(Op::Delete);
-        Ok(self.run(&req.table, ops, req.batch, &req.returning).await)
+        self.run(&req.table, ops, req.batch, &req.returning, None)
+            .await
     }
 
     async fn close(&self) {

@@ -68,6 +68,8 @@ fn err(e: sqlx::Error) -> ConnectorError {
             1146 => ErrorKind::NotFound,
             1054 | 1064 | 1348 | 1471 => ErrorKind::InvalidInput,
             1290 | 1792 | 1836 => ErrorKind::ReadOnly,
+            // the service's account lacks a privilege
+            1142 | 1143 => ErrorKind::Forbidden,
             1205 | 1213 | 1040 | 1053 | 2006 | 2013 | 3024 | 1317 => ErrorKind::Unavailable,
             _ => return None,
         })
@@ -421,6 +423,7 @@ async fn introspect(pool: &MySqlPool) -> Result<Catalog, sqlx::Error> {
             foreign_keys,
             related: Vec::new(),
             inferred: false,
+            withheld: Vec::new(),
         });
     }
     Ok(Catalog::new(out))

@@ -87,6 +87,8 @@ fn err(e: sqlx::Error) -> ConnectorError {
             Some(ErrorKind::Unavailable)
         }
         "25006" => Some(ErrorKind::ReadOnly),
+        // insufficient privilege, or a row-level security policy refusing the row
+        "42501" => Some(ErrorKind::Forbidden),
         // serialization failure, deadlock, statement timeout: worth a retry
         "40001" | "40P01" | "57014" => Some(ErrorKind::Unavailable),
         // a value for a GENERATED ALWAYS column; an operator or comparison the
@@ -258,6 +260,7 @@ async fn introspect(pool: &PgPool, schemas: &[String]) -> Result<Catalog, sqlx::
             foreign_keys: Vec::new(),
             related: Vec::new(),
             inferred: false,
+            withheld: Vec::new(),
         });
     }
     let find = |r: &PgRow| -> Result<Option<usize>, sqlx::Error> {

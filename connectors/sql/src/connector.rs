@@ -85,6 +85,14 @@ enum Step {
 
 type Prepared = Result<Write, ConnectorError>;
 
+/// A row filter the written rows must satisfy, and what the caller asked to get back.
+struct Check {
+    table: Arc<Table>,
+    filter: Expr,
+    /// The columns asked for; the write itself also returns the key, to find its rows.
+    asked: Vec<OutCol>,
+}
+
 fn not_found() -> ConnectorError {
     ConnectorError::public(ErrorKind::NotFound, "record not found")
 }
@@ -215,17 +223,85 @@ impl<D: SqlDriver> SqlConnector<D> {
     }
 
     /// One write inside `tx`, as an outcome.
-    async fn write_in(&self, tx: &mut dyn SqlTransaction, w: &Write) -> ItemOutcome {
-        match w {
-            Write::Returning { q, expect_row } => outcome(tx.records(q).await, *expect_row),
+    async fn write_in(
+        &self,
+        tx: &mut dyn SqlTransaction,
+        w: &Write,
+        check: Option<&Check>,
+    ) -> ItemOutcome {
+        let (rows, expect_row) = match w {
+            Write::Returning { q, expect_row } => (tx.records(q).await, *expect_row),
             // read_back answers NotFound itself
-            Write::ReadBack(rb) => outcome(self.read_back(tx, rb).await, false),
+            Write::ReadBack(rb) => (self.read_back(tx, rb).await, false),
+        };
+        let rows = match (rows, check) {
+            (Ok(rows), Some(c)) => self.verify(tx, c, rows).await,
+            (rows, _) => rows,
+        };
+        outcome(rows, expect_row)
+    }
+
+    /// The written rows, if every one satisfies the check (looked up by key
+    /// inside the write's transaction), cut down to the columns asked for.
+    async fn verify(
+        &self,
+        tx: &mut dyn SqlTransaction,
+        c: &Check,
+        rows: Vec<Record>,
+    ) -> Result<Vec<Record>, ConnectorError> {
+        if rows.is_empty() {
+            return Ok(rows);
         }
+        let t = &c.table;
+        let filter = Expr::And(vec![translate::keys_filter(t, &rows), c.filter.clone()]);
+        let key = translate::out_cols(t, &t.primary_key)?;
+        let visible = tx
+            .records(&self.print(&translate::select_where(t, key, &filter)?))
+            .await?;
+        if visible.len() < rows.len() {
+            return Err(ConnectorError::outside_row_filter());
+        }
+        Ok(rows.iter().map(|r| project(r, &c.asked)).collect())
+    }
+
+    /// What a checked write returns (the key added to the columns asked
+    /// for), and the check; refuses a table whose rows cannot be found again.
+    fn checked(
+        &self,
+        t: &Arc<Table>,
+        filter: Option<&Expr>,
+        asked: Vec<OutCol>,
+    ) -> Result<(Vec<OutCol>, Option<Check>), ConnectorError> {
+        let Some(filter) = filter else {
+            return Ok((asked, None));
+        };
+        if t.primary_key.is_empty() {
+            return Err(ConnectorError::public(
+                ErrorKind::Forbidden,
+                format!(
+                    "'{}' has no primary key, so its rows cannot be checked against this role's row filter",
+                    t.name
+                ),
+            ));
+        }
+        translate::cond(filter, t)?;
+        let mut cols = asked.clone();
+        for k in translate::out_cols(t, &t.primary_key)? {
+            if !cols.iter().any(|c| c.name == k.name) {
+                cols.push(k);
+            }
+        }
+        let check = Check {
+            table: t.clone(),
+            filter: filter.clone(),
+            asked,
+        };
+        Ok((cols, Some(check)))
     }
 
     /// One write on its own.
-    async fn write_alone(&self, w: &Write) -> ItemOutcome {
-        if let Write::Returning { q, expect_row } = w {
+    async fn write_alone(&self, w: &Write, check: Option<&Check>) -> ItemOutcome {
+        if let (Write::Returning { q, expect_row }, None) = (w, check) {
             // A single statement is atomic by itself: no transaction round-trips.
             return outcome(self.driver.records(q).await, *expect_row);
         }
@@ -233,7 +309,7 @@ impl<D: SqlDriver> SqlConnector<D> {
             Ok(tx) => tx,
             Err(e) => return ItemOutcome::Failed(e),
         };
-        let done = self.write_in(tx.as_mut(), w).await;
+        let done = self.write_in(tx.as_mut(), w, check).await;
         let end = if matches!(done, ItemOutcome::Done(_)) {
             tx.commit().await
         } else {
@@ -250,12 +326,13 @@ impl<D: SqlDriver> SqlConnector<D> {
         &self,
         items: Vec<Prepared>,
         mode: BatchMode,
+        check: Option<&Check>,
     ) -> Result<Vec<ItemOutcome>, ConnectorError> {
         if mode == BatchMode::Continue || items.len() == 1 {
             let mut out = Vec::with_capacity(items.len());
             for item in items {
                 out.push(match item {
-                    Ok(w) => self.write_alone(&w).await,
+                    Ok(w) => self.write_alone(&w, check).await,
                     Err(e) => ItemOutcome::Failed(e),
                 });
             }
@@ -280,7 +357,7 @@ impl<D: SqlDriver> SqlConnector<D> {
                 out.push(ItemOutcome::Skipped);
                 continue;
             }
-            let outcome = self.write_in(tx.as_mut(), &w).await;
+            let outcome = self.write_in(tx.as_mut(), &w, check).await;
             failed = matches!(outcome, ItemOutcome::Failed(_));
             out.push(outcome);
         }
@@ -370,7 +447,8 @@ impl<D: SqlDriver> Connector for SqlConnector<D> {
     async fn insert(&self, req: &InsertRequest) -> Result<Vec<ItemOutcome>, ConnectorError> {
         let t = &req.table;
         Self::check_writable(t)?;
-        let returning = translate::returning_cols(t, &req.returning)?;
+        let asked = translate::returning_cols(t, &req.returning)?;
+        let (returning, check) = self.checked(t, req.check.as_ref(), asked)?;
         let items = req
             .records
             .iter()
@@ -390,13 +468,14 @@ impl<D: SqlDriver> Connector for SqlConnector<D> {
                 })
             })
             .collect();
-        self.run(items, req.batch).await
+        self.run(items, req.batch, check.as_ref()).await
     }
 
     async fn update(&self, req: &UpdateRequest) -> Result<Vec<ItemOutcome>, ConnectorError> {
         let t = &req.table;
         Self::check_writable(t)?;
-        let returning = translate::returning_cols(t, &req.returning)?;
+        let asked = translate::returning_cols(t, &req.returning)?;
+        let (returning, check) = self.checked(t, req.check.as_ref(), asked)?;
         // Rows are found again by key; without one, every column is read first.
         let before_cols = if t.primary_key.is_empty() {
             translate::returning_cols(t, &[])?
@@ -424,7 +503,7 @@ impl<D: SqlDriver> Connector for SqlConnector<D> {
                 })
             })
             .collect();
-        self.run(items, req.batch).await
+        self.run(items, req.batch, check.as_ref()).await
     }
 
     async fn delete(&self, req: &DeleteRequest) -> Result<Vec<ItemOutcome>, ConnectorError> {
@@ -450,7 +529,7 @@ impl<D: SqlDriver> Connector for SqlConnector<D> {
                 })
             })
             .collect();
-        self.run(items, req.batch).await
+        self.run(items, req.batch, None).await
     }
 
     async fn close(&self) {

@@ -71,6 +71,7 @@ fn table() -> Table {
         foreign_keys: vec![],
         related: vec![],
         inferred: false,
+        withheld: Vec::new(),
     }
 }
 

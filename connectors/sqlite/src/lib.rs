@@ -349,6 +349,7 @@ async fn introspect(pool: &SqlitePool) -> Result<Catalog, sqlx::Error> {
             foreign_keys: foreign_keys.into_iter().map(|(_, f)| f).collect(),
             related: Vec::new(),
             inferred: false,
+            withheld: Vec::new(),
         });
     }
     // Keys that reference a parent's primary key implicitly name no columns.

@@ -141,6 +141,8 @@ fn err(e: tiberius::error::Error) -> ConnectorError {
             207 | 102 | 156 => ErrorKind::InvalidInput,
             // 3906: read-only database; 50000: a read-only TDS peer refusing writes
             3906 | 50000 => ErrorKind::ReadOnly,
+            // permission denied to the service's login
+            229 | 230 => ErrorKind::Forbidden,
             1205 | 1222 | 40613 | 40501 => ErrorKind::Unavailable,
             _ => ErrorKind::Internal,
         },
@@ -623,6 +625,7 @@ async fn introspect(conn: &mut Conn, schemas: &[String]) -> Result<Catalog, Conn
             foreign_keys: foreign_keys.into_iter().map(|(_, f)| f).collect(),
             related: Vec::new(),
             inferred: false,
+            withheld: Vec::new(),
         });
     }
     Ok(Catalog::new(tables))

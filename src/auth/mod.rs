@@ -1,0 +1,265 @@
+//! Authentication: who is calling (API.md §6).
+//!
+//! [`authenticate`] runs before every `/api` route. It reads the credentials
+//! (a session token and/or an API key, each accepted three ways), resolves
+//! them against the system store into a [`Principal`], applies the rate limits
+//! and hands the principal to the handlers. A request without credentials acts
+//! as role `anonymous`; a credential that does not check out is a 401, never a
+//! silent fall-back to anonymous.
+
+pub mod password;
+pub mod session;
+pub mod token;
+
+use crate::http::error::{ApiError, Code};
+use crate::state::AppState;
+use crate::system::secrets::hash_key;
+use crate::system::services::Lookup;
+use crate::system::store::User;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+use subtle::ConstantTimeEq;
+
+/// The built-in role with full access, `/api/system` included.
+pub const ADMIN: &str = "admin";
+/// The role of a request without credentials.
+pub const ANONYMOUS: &str = "anonymous";
+
+/// Who is calling, and with which role.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub role: String,
+    /// The signed-in user (session token).
+    pub user: Option<SessionUser>,
+    /// The app whose API key came with the request.
+    pub app: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub id: i64,
+    pub email: String,
+    pub name: Option<String>,
+    pub session: String,
+}
+
+impl Principal {
+    pub fn anonymous() -> Principal {
+        Principal {
+            role: ANONYMOUS.into(),
+            user: None,
+            app: None,
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role == ADMIN
+    }
+
+    pub fn is_anonymous(&self) -> bool {
+        self.user.is_none() && self.app.is_none()
+    }
+}
+
+/// The credentials a request carries.
+#[derive(Debug, Default)]
+pub struct Credentials {
+    pub session: Option<String>,
+    pub key: Option<String>,
+}
+
+impl Credentials {
+    /// Session token: `Authorization: Bearer <jwt>`, `X-DreamFactory-Session-Token`
+    /// or `?session_token=`. API key: `X-API-Key`, `X-DreamFactory-API-Key`,
+    /// `?api_key=`, or a Bearer value that is not a JWT.
+    pub fn from_request(headers: &HeaderMap, query: Option<&str>) -> Credentials {
+        let h = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        let q = |name: &str| {
+            url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let bearer = h("authorization").and_then(|a| {
+            let (scheme, rest) = a.split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| rest.trim().to_string())
+        });
+        let (bearer_jwt, bearer_key) = match bearer {
+            Some(b) if token::looks_like_jwt(&b) => (Some(b), None),
+            other => (None, other),
+        };
+        Credentials {
+            session: bearer_jwt
+                .or_else(|| h("x-dreamfactory-session-token"))
+                .or_else(|| q("session_token")),
+            key: h("x-api-key")
+                .or_else(|| h("x-dreamfactory-api-key"))
+                .or_else(|| q("api_key"))
+                .or(bearer_key),
+        }
+    }
+}
+
+fn unauthorized(message: &str) -> ApiError {
+    ApiError::new(Code::Unauthorized, message)
+}
+
+fn store_error(e: sqlx::Error) -> ApiError {
+    tracing::error!("system store read failed during authentication: {e}");
+    ApiError::new(Code::Unavailable, "credentials cannot be checked right now")
+}
+
+/// The user of a live session token.
+pub async fn session_user(state: &AppState, token: &str) -> Result<(SessionUser, User), ApiError> {
+    let invalid = || unauthorized("the session token is not valid or has expired; log in again");
+    let claims = state.tokens.verify(token, false).ok_or_else(invalid)?;
+    let (row, user) = state
+        .store
+        .session(&claims.sid)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(invalid)?;
+    let now = chrono::Utc::now().timestamp();
+    if row.generation != claims.generation
+        || row.user_id.to_string() != claims.sub
+        || row.expires_at <= now
+        || !user.active
+    {
+        return Err(invalid());
+    }
+    let su = SessionUser {
+        id: user.id,
+        email: user.email.clone(),
+        name: user.name.clone(),
+        session: row.id,
+    };
+    Ok((su, user))
+}
+
+/// Resolves the credentials into a principal.
+pub async fn resolve(state: &AppState, creds: &Credentials) -> Result<Principal, ApiError> {
+    let mut principal = Principal::anonymous();
+    if let Some(key) = &creds.key {
+        let hash = hash_key(key);
+        let bootstrap = state
+            .admin_key_hash
+            .as_ref()
+            .is_some_and(|h| bool::from(hash.as_bytes().ct_eq(h.as_bytes())));
+        if bootstrap {
+            principal.role = ADMIN.into();
+            principal.app = Some("bootstrap".into());
+        } else {
+            let app = state
+                .store
+                .app_by_key(&hash)
+                .await
+                .map_err(store_error)?
+                .ok_or_else(|| unauthorized("the API key is not valid"))?;
+            principal.role = app.role;
+            principal.app = Some(app.name);
+        }
+    }
+    if let Some(token) = &creds.session {
+        // A session acts with the user's role, with or without an app key.
+        let (su, user) = session_user(state, token).await?;
+        principal.role = user.role;
+        principal.user = Some(su);
+    }
+    Ok(principal)
+}
+
+/// Requests whose handler reads the credentials itself: logging in (an old
+/// token may still be sent) and refreshing (the token may have expired).
+fn handles_own_credentials(method: &Method, path: &str) -> bool {
+    let path = path.trim_end_matches('/');
+    path.ends_with("/user/session") && (method == Method::POST || method == Method::PUT)
+}
+
+/// The first path segment below `/api` (or `/api/v2`): the service.
+pub fn service_of(path: &str) -> Option<&str> {
+    let rest = path
+        .strip_prefix("/api/v2")
+        .or_else(|| path.strip_prefix("/api"))
+        .unwrap_or(path);
+    rest.trim_start_matches('/')
+        .split('/')
+        .next()
+        .filter(|s| !s.is_empty())
+}
+
+/// Middleware on `/api`: authenticate, rate-limit, then run the handler.
+pub async fn authenticate(
+    State(state): State<Arc<AppState>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let creds = Credentials::from_request(req.headers(), req.uri().query());
+    let principal = match resolve(&state, &creds).await {
+        Ok(p) => p,
+        Err(_) if handles_own_credentials(req.method(), req.uri().path()) => Principal::anonymous(),
+        Err(e) => return e.into_response(),
+    };
+    // Only mounted services have limits of their own: unknown names make no buckets.
+    let service = service_of(req.uri().path())
+        .filter(|s| !matches!(state.registry.get(s), Lookup::Missing))
+        .map(str::to_string);
+    let quota = match state.limits.check(&principal, service.as_deref()) {
+        Ok(q) => q,
+        Err(limited) => return limited.into_response(),
+    };
+    req.extensions_mut().insert(principal);
+    let mut resp = next.run(req).await;
+    if let Some(q) = quota {
+        q.apply(resp.headers_mut());
+    }
+    resp
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        // Set by `authenticate`; its absence is a routing bug, and fails closed.
+        parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .ok_or_else(|| unauthorized("credentials are required"))
+    }
+}
+
+/// A caller with the built-in admin role: what `/api/system` requires.
+pub struct Admin(pub Principal);
+
+impl<S: Send + Sync> FromRequestParts<S> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let p = Principal::from_request_parts(parts, state).await?;
+        if p.is_admin() {
+            Ok(Admin(p))
+        } else if p.is_anonymous() {
+            Err(unauthorized(
+                "this resource requires an admin: send a session token or an API key",
+            ))
+        } else {
+            Err(ApiError::new(
+                Code::Forbidden,
+                "this resource requires the admin role",
+            ))
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! `/api/user/session` (API.md §6): log in, show, refresh and log out.
+
+use super::{Credentials, Principal, password, session_user, unauthorized};
+use crate::http::JsonBody;
+use crate::http::error::{ApiError, ApiResult, Code};
+use crate::state::AppState;
+use crate::system::secrets::new_key;
+use crate::system::store::{SessionRow, User};
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+fn rfc3339(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default()
+}
+
+fn user_json(u: &User) -> Value {
+    json!({"id": u.id, "email": u.email, "name": u.name, "role": u.role})
+}
+
+fn session_json(state: &AppState, row: &SessionRow, user: &User) -> Value {
+    let token = state.tokens.issue(
+        user.id,
+        &row.id,
+        row.generation,
+        chrono::Utc::now().timestamp(),
+        row.expires_at,
+    );
+    json!({
+        "session_token": token,
+        "session_id": row.id,
+        "expires_at": rfc3339(row.expires_at),
+        "role": user.role,
+        "user": user_json(user),
+    })
+}
+
+fn store_failed(e: sqlx::Error) -> ApiError {
+    tracing::error!("system store failed on a session: {e}");
+    ApiError::new(Code::Internal, "the session could not be saved")
+}
+
+/// `POST /api/user/session {"email", "password"}`
+pub async fn login(
+    State(state): State<Arc<AppState>>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Value>> {
+    let field = |k: &str| {
+        body.as_ref()
+            .and_then(|b| b.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let (Some(email), Some(pw)) = (field("email"), field("password")) else {
+        return Err(ApiError::new(
+            Code::BadRequest,
+            "give 'email' and 'password' as strings",
+        ));
+    };
+    let found = state
+        .store
+        .user_login(&email.trim().to_lowercase())
+        .await
+        .map_err(store_failed)?;
+    let (user, hash) = match found {
+        Some((u, h)) => (Some(u), Some(h)),
+        None => (None, None),
+    };
+    let ok = password::verify(pw, hash).await;
+    let user = match user {
+        Some(u) if ok && u.active => u,
+        _ => return Err(unauthorized("invalid email or password")),
+    };
+    let now = chrono::Utc::now().timestamp();
+    let row = SessionRow {
+        id: new_key(""),
+        user_id: user.id,
+        generation: 1,
+        created_at: now,
+        expires_at: now + ttl(&state),
+    };
+    state
+        .store
+        .insert_session(&row)
+        .await
+        .map_err(store_failed)?;
+    tracing::info!(user = user.id, "session started");
+    Ok(Json(session_json(&state, &row, &user)))
+}
+
+fn ttl(state: &AppState) -> i64 {
+    i64::try_from(state.config.auth.session_ttl_secs).unwrap_or(i64::MAX / 2)
+}
+
+/// `GET /api/user/session`: the caller's session.
+pub async fn show(
+    State(state): State<Arc<AppState>>,
+    principal: Principal,
+) -> ApiResult<Json<Value>> {
+    let Some(su) = &principal.user else {
+        return Err(unauthorized(
+            "no session: log in with POST /api/user/session",
+        ));
+    };
+    let (row, user) = state
+        .store
+        .session(&su.session)
+        .await
+        .map_err(store_failed)?
+        .ok_or_else(|| unauthorized("the session has ended"))?;
+    Ok(Json(json!({
+        "session_id": row.id,
+        "expires_at": rfc3339(row.expires_at),
+        "role": user.role,
+        "user": user_json(&user),
+    })))
+}
+
+/// The session token sent, checked for signature only (it may have expired).
+fn presented_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: Option<&str>,
+) -> ApiResult<super::token::Claims> {
+    let creds = Credentials::from_request(headers, query);
+    let token = creds
+        .session
+        .ok_or_else(|| unauthorized("send the session token to refresh or end it"))?;
+    state
+        .tokens
+        .verify(&token, true)
+        .ok_or_else(|| unauthorized("the session token is not valid"))
+}
+
+/// `PUT /api/user/session`: a new token for the session, while it may still be
+/// refreshed (`refresh_ttl_secs` after login); the previous token stops working.
+pub async fn refresh(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<Value>> {
+    let claims = presented_session(&state, &headers, query.as_deref())?;
+    let ended = || unauthorized("the session has ended; log in again");
+    let (row, user) = state
+        .store
+        .session(&claims.sid)
+        .await
+        .map_err(store_failed)?
+        .ok_or_else(ended)?;
+    let now = chrono::Utc::now().timestamp();
+    let refresh_until = row
+        .created_at
+        .saturating_add(i64::try_from(state.config.auth.refresh_ttl_secs).unwrap_or(i64::MAX / 2));
+    if row.generation != claims.generation || !user.active || now >= refresh_until {
+        return Err(ended());
+    }
+    let next = SessionRow {
+        generation: row.generation + 1,
+        expires_at: now + ttl(&state),
+        ..row
+    };
+    if !state
+        .store
+        .renew_session(&next.id, next.generation, next.expires_at)
+        .await
+        .map_err(store_failed)?
+    {
+        // refreshed concurrently with another request holding the same token
+        return Err(ended());
+    }
+    Ok(Json(session_json(&state, &next, &user)))
+}
+
+/// `DELETE /api/user/session`: log out; the token stops working everywhere.
+pub async fn logout(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<Value>> {
+    let token = Credentials::from_request(&headers, query.as_deref())
+        .session
+        .ok_or_else(|| unauthorized("send the session token to log out"))?;
+    // Only a live token may end its session.
+    let (su, _) = session_user(&state, &token).await?;
+    state
+        .store
+        .delete_session(&su.session)
+        .await
+        .map_err(store_failed)?;
+    Ok(Json(json!({"success": true})))
+}

@@ -1,0 +1,195 @@
+//! `/api/system/app` (API.md §6, admin): apps and their API keys. A key is
+//! bound to a role, shown once (at creation or regeneration) and stored only
+//! as a SHA-256 hash; deleting the app or setting `active: false` revokes it.
+
+use crate::auth::Admin;
+use crate::http::JsonBody;
+use crate::http::error::{ApiError, ApiResult, Code};
+use crate::state::AppState;
+use crate::system::secrets::{hash_key, new_key};
+use crate::system::store::{AppChange, KeyHash, is_unique_violation};
+use crate::system::users::check_role;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+
+/// A new key and what is stored of it.
+fn new_app_key() -> (String, KeyHash) {
+    let key = new_key("gh_");
+    let stored = KeyHash {
+        hash: hash_key(&key),
+        prefix: key.chars().take(10).collect(),
+    };
+    (key, stored)
+}
+
+fn change(o: &Map<String, Value>, creating: bool) -> ApiResult<AppChange> {
+    const KNOWN: &[&str] = &["name", "description", "role", "active", "id"];
+    if let Some(k) = o.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        return Err(ApiError::unknown_field("app", k));
+    }
+    let text = |k: &str| -> ApiResult<Option<String>> {
+        match o.get(k) {
+            None => Ok(None),
+            Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_string())),
+            Some(_) => Err(ApiError::new(
+                Code::InvalidValue,
+                format!("'{k}' must be a non-empty string"),
+            )
+            .with_context(json!({"field": k}))),
+        }
+    };
+    let c = AppChange {
+        name: text("name")?,
+        description: match o.get("description") {
+            None => None,
+            Some(Value::Null) => Some(None),
+            Some(Value::String(s)) => Some(Some(s.clone())),
+            Some(_) => {
+                return Err(
+                    ApiError::new(Code::InvalidValue, "'description' must be a string")
+                        .with_context(json!({"field": "description"})),
+                );
+            }
+        },
+        role: text("role")?,
+        active: match o.get("active") {
+            None => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(_) => {
+                return Err(
+                    ApiError::new(Code::InvalidValue, "'active' must be true or false")
+                        .with_context(json!({"field": "active"})),
+                );
+            }
+        },
+    };
+    if let Some(r) = &c.role {
+        check_role(r)?;
+    }
+    if creating {
+        for (k, missing) in [("name", c.name.is_none()), ("role", c.role.is_none())] {
+            if missing {
+                return Err(
+                    ApiError::new(Code::MissingField, format!("'{k}' is required"))
+                        .with_context(json!({"field": k})),
+                );
+            }
+        }
+    }
+    Ok(c)
+}
+
+fn store_error(e: sqlx::Error) -> ApiError {
+    if is_unique_violation(&e) {
+        return ApiError::new(Code::DuplicateKey, "an app with this name already exists")
+            .with_context(json!({"field": "name"}));
+    }
+    tracing::error!("system store failed on an app: {e}");
+    ApiError::new(Code::Internal, "the app could not be saved")
+}
+
+fn not_found(id: i64) -> ApiError {
+    ApiError::not_found(format!("app {id} not found"))
+}
+
+fn object(body: Option<Value>) -> ApiResult<Map<String, Value>> {
+    match body {
+        Some(Value::Object(o)) => Ok(o),
+        _ => Err(ApiError::new(
+            Code::BadRequest,
+            "the body must be a JSON object",
+        )),
+    }
+}
+
+/// The app with its new key, the only time the key is shown.
+fn with_key(app: &crate::system::store::App, key: String) -> Value {
+    let mut v = json!(app);
+    if let Some(o) = v.as_object_mut() {
+        o.insert("api_key".into(), Value::String(key));
+    }
+    v
+}
+
+pub async fn list(State(state): State<Arc<AppState>>, _: Admin) -> ApiResult<Json<Value>> {
+    let apps = state.store.apps().await.map_err(store_error)?;
+    Ok(Json(json!({ "resource": apps })))
+}
+
+pub async fn get(
+    State(state): State<Arc<AppState>>,
+    _: Admin,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let a = state
+        .store
+        .app(id)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(|| not_found(id))?;
+    Ok(Json(json!(a)))
+}
+
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    _: Admin,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    let c = change(&object(body)?, true)?;
+    let (key, stored) = new_app_key();
+    let app = state
+        .store
+        .insert_app(&c, &stored)
+        .await
+        .map_err(store_error)?;
+    tracing::info!(app = %app.name, role = %app.role, "app created");
+    Ok((StatusCode::CREATED, Json(with_key(&app, key))).into_response())
+}
+
+pub async fn update(
+    State(state): State<Arc<AppState>>,
+    _: Admin,
+    Path(id): Path<i64>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Value>> {
+    let c = change(&object(body)?, false)?;
+    let app = state
+        .store
+        .update_app(id, &c, None)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(|| not_found(id))?;
+    Ok(Json(json!(app)))
+}
+
+/// `POST /api/system/app/{id}/_regenerate`: a new key; the old one stops working.
+pub async fn regenerate(
+    State(state): State<Arc<AppState>>,
+    _: Admin,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let (key, stored) = new_app_key();
+    let app = state
+        .store
+        .update_app(id, &AppChange::default(), Some(&stored))
+        .await
+        .map_err(store_error)?
+        .ok_or_else(|| not_found(id))?;
+    tracing::info!(app = %app.name, "app key regenerated");
+    Ok(Json(with_key(&app, key)))
+}
+
+pub async fn delete(
+    State(state): State<Arc<AppState>>,
+    _: Admin,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    if !state.store.delete_app(id).await.map_err(store_error)? {
+        return Err(not_found(id));
+    }
+    Ok(Json(json!({ "id": id })))
+}

@@ -1,0 +1,201 @@
+//! `/api/system/user` (API.md §6, admin): users with an email, a name, a role,
+//! an active flag and a password kept only as an argon2id hash.
+
+use crate::auth::{Admin, password};
+use crate::http::JsonBody;
+use crate::http::error::{ApiError, ApiResult, Code};
+use crate::state::AppState;
+use crate::system::store::{UserChange, is_unique_violation};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+
+/// Role names: what policy files can name.
+pub fn check_role(role: &str) -> ApiResult<()> {
+    let ok = !role.is_empty()
+        && role.len() <= 64
+        && role
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            Code::InvalidValue,
+            "a role is 1-64 characters of letters, digits, '_', '-' and '.'",
+        )
+        .with_context(json!({"field": "role"})))
+    }
+}
+
+fn bad(field: &str, message: &str) -> ApiError {
+    ApiError::new(Code::InvalidValue, message.to_string()).with_context(json!({"field": field}))
+}
+
+fn object(body: Option<Value>) -> ApiResult<Map<String, Value>> {
+    match body {
+        Some(Value::Object(o)) => Ok(o),
+        _ => Err(ApiError::new(
+            Code::BadRequest,
+            "the body must be a JSON object",
+        )),
+    }
+}
+
+fn text(o: &Map<String, Value>, k: &str) -> ApiResult<Option<String>> {
+    match o.get(k) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
+        Some(_) => Err(bad(k, &format!("'{k}' must be a string"))),
+    }
+}
+
+/// The user fields of a body; `creating` requires email, password and role.
+async fn change(state: &AppState, o: &Map<String, Value>, creating: bool) -> ApiResult<UserChange> {
+    const KNOWN: &[&str] = &["email", "name", "password", "role", "active", "id"];
+    if let Some(k) = o.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        return Err(ApiError::unknown_field("user", k));
+    }
+    let mut c = UserChange {
+        email: text(o, "email")?.map(|e| e.to_lowercase()),
+        name: match o.get("name") {
+            None => None,
+            Some(Value::Null) => Some(None),
+            Some(Value::String(s)) => Some(Some(s.clone())),
+            Some(_) => return Err(bad("name", "'name' must be a string or null")),
+        },
+        password_hash: None,
+        role: text(o, "role")?,
+        active: match o.get("active") {
+            None => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(_) => return Err(bad("active", "'active' must be true or false")),
+        },
+    };
+    if let Some(e) = &c.email {
+        let valid = e.len() <= 254
+            && e.split_once('@').is_some_and(|(a, b)| {
+                !a.is_empty() && !b.is_empty() && !e.contains(char::is_whitespace)
+            });
+        if !valid {
+            return Err(bad("email", "'email' must be an email address"));
+        }
+    }
+    if let Some(r) = &c.role {
+        check_role(r)?;
+    }
+    if let Some(p) = o.get("password") {
+        let Some(p) = p.as_str() else {
+            return Err(bad("password", "'password' must be a string"));
+        };
+        let min = state.config.auth.min_password_length;
+        if p.chars().count() < min {
+            return Err(bad(
+                "password",
+                &format!("a password has at least {min} characters"),
+            ));
+        }
+        c.password_hash =
+            Some(password::hash(p.to_string()).await.ok_or_else(|| {
+                ApiError::new(Code::Internal, "the password could not be hashed")
+            })?);
+    }
+    if creating {
+        for (k, missing) in [
+            ("email", c.email.is_none()),
+            ("password", c.password_hash.is_none()),
+            ("role", c.role.is_none()),
+        ] {
+            if missing {
+                return Err(
+                    ApiError::new(Code::MissingField, format!("'{k}' is required"))
+                        .with_context(json!({"field": k})),
+                );
+            }
+        }
+    }
+    Ok(c)
+}
+
+fn store_error(e: sqlx::Error) -> ApiError {
+    if is_unique_violation(&e) {
+        return ApiError::new(Code::DuplicateKey, "a user with this email already exists")
+            .with_context(json!({"field": "email"}));
+    }
+    tracing::error!("system store failed on a user: {e}");
+    ApiError::new(Code::Internal, "the user could not be saved")
+}
+
+fn not_found(id: i64) -> ApiError {
+    ApiError::not_found(format!("user {id} not found"))
+}
+
+pub async fn list(State(state): State<Arc<AppState>>, _: Admin) -> ApiResult<Json<Value>> {
+    let users = state.store.users().await.map_err(store_error)?;
+    Ok(Json(json!({ "resource": users })))
+}
+
+pub async fn get(
+    State(state): State<Arc<AppState>>,
+    _: Admin,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let u = state
+        .store
+        .user(id)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(|| not_found(id))?;
+    Ok(Json(json!(u)))
+}
+
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    _: Admin,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    let o = object(body)?;
+    let c = change(&state, &o, true).await?;
+    let u = state.store.insert_user(&c).await.map_err(store_error)?;
+    tracing::info!(user = u.id, role = %u.role, "user created");
+    Ok((StatusCode::CREATED, Json(json!(u))).into_response())
+}
+
+/// PATCH or PUT: the fields given change; a new password or `active: false`
+/// ends the user's sessions.
+pub async fn update(
+    State(state): State<Arc<AppState>>,
+    _: Admin,
+    Path(id): Path<i64>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Value>> {
+    let o = object(body)?;
+    let c = change(&state, &o, false).await?;
+    let u = state
+        .store
+        .update_user(id, &c)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(|| not_found(id))?;
+    Ok(Json(json!(u)))
+}
+
+pub async fn delete(
+    State(state): State<Arc<AppState>>,
+    Admin(me): Admin,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    if me.user.as_ref().is_some_and(|u| u.id == id) {
+        return Err(ApiError::new(
+            Code::Conflict,
+            "you cannot delete the user you are signed in as",
+        ));
+    }
+    if !state.store.delete_user(id).await.map_err(store_error)? {
+        return Err(not_found(id));
+    }
+    Ok(Json(json!({ "id": id })))
+}
