@@ -220,7 +220,9 @@ impl TestDb {
 pub struct TestApp {
     pub app: App,
     pub router: Router,
-    pub data_dir: tempfile::TempDir,
+    /// Shared by the instances of [`TestApp::another_instance`].
+    pub data_dir: std::sync::Arc<tempfile::TempDir>,
+    pub config: Config,
 }
 
 pub struct Reply {
@@ -236,23 +238,99 @@ impl TestApp {
     }
 
     pub async fn with_config(edit: impl FnOnce(&mut Config)) -> TestApp {
-        let data_dir = tempfile::tempdir().unwrap();
+        let data_dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
         let mut config = Config {
             data_dir: data_dir.path().to_path_buf(),
+            // an empty policy folder of its own: nothing but admin is allowed
+            policies_dir: data_dir.path().join("policies"),
             ..Config::default()
         };
+        std::fs::create_dir_all(&config.policies_dir).unwrap();
         edit(&mut config);
+        Self::start(config, data_dir).await
+    }
+
+    async fn start(config: Config, data_dir: std::sync::Arc<tempfile::TempDir>) -> TestApp {
         let boot = Bootstrap {
             admin_key: Some(ADMIN_KEY.into()),
             ..Bootstrap::default()
         };
-        let app = gatehouse::start(config, boot).await.unwrap();
+        let app = gatehouse::start(config.clone(), boot).await.unwrap();
         let router = app.router.clone();
         TestApp {
             app,
             router,
             data_dir,
+            config,
         }
+    }
+
+    /// An instance whose `policies/policy.csv` is `policy`.
+    pub async fn with_policy(policy: &str) -> TestApp {
+        Self::with_policy_and(policy, |_| {}).await
+    }
+
+    pub async fn with_policy_and(policy: &str, edit: impl FnOnce(&mut Config)) -> TestApp {
+        let policy = policy.to_string();
+        Self::with_config(move |c| {
+            std::fs::write(c.policies_dir.join("policy.csv"), policy).unwrap();
+            edit(c);
+        })
+        .await
+    }
+
+    /// A second instance on the same data directory (system store, secrets).
+    pub async fn another_instance(&self) -> TestApp {
+        Self::start(self.config.clone(), self.data_dir.clone()).await
+    }
+
+    pub fn policy_file(&self) -> PathBuf {
+        self.config.policies_dir.join("policy.csv")
+    }
+
+    /// A new app with `role`; its API key.
+    pub async fn api_key(&self, role: &str) -> String {
+        let name = format!("{role}-{}", uuid::Uuid::new_v4().simple());
+        let r = self
+            .call(
+                "POST /api/system/app",
+                Some(&json!({"name": name, "role": role})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        r.json["api_key"].as_str().unwrap().to_string()
+    }
+
+    /// A new user with `role`, logged in; their session token.
+    pub async fn session(&self, email: &str, role: &str) -> String {
+        let body = json!({"email": email, "password": "pass-word-1", "role": role});
+        let r = self.call("POST /api/system/user", Some(&body)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        self.login(email, "pass-word-1").await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let r = self
+            .call_with(
+                "POST /api/user/session",
+                Some(&json!({"email": email, "password": password})),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        r.json["session_token"].as_str().unwrap().to_string()
+    }
+
+    /// A request with an API key.
+    pub async fn as_key(&self, key: &str, target: &str, body: Option<&Value>) -> Reply {
+        self.call_with(target, body, &[("x-api-key", key)]).await
+    }
+
+    /// A request with a session token.
+    pub async fn as_user(&self, token: &str, target: &str, body: Option<&Value>) -> Reply {
+        let bearer = format!("Bearer {token}");
+        self.call_with(target, body, &[("authorization", bearer.as_str())])
+            .await
     }
 
     /// Sends a request with the admin key. `target` is "METHOD /path".
