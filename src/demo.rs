@@ -1,6 +1,7 @@
 //! The bundled demo: a small shop (customers, products, orders, order_items,
-//! and a read-only view) generated into the data directory on first use, so
-//! the quick start needs nothing but the binary.
+//! employees, and a read-only view) generated into the data directory on first
+//! use, so the quick start needs nothing but the binary. `policies/` ships an
+//! example policy written against it.
 
 use crate::system::services::Definition;
 use serde_json::{Map, Value};
@@ -38,6 +39,15 @@ CREATE TABLE order_items (
     quantity   INTEGER NOT NULL CHECK (quantity > 0),
     unit_price NUMERIC(10,2) NOT NULL,
     PRIMARY KEY (order_id, line_no)
+);
+CREATE TABLE employees (
+    id       INTEGER PRIMARY KEY,
+    name     VARCHAR(100) NOT NULL,
+    email    VARCHAR(200) NOT NULL UNIQUE,
+    region   VARCHAR(20) NOT NULL CHECK (region IN ('north', 'south', 'east', 'west')),
+    title    VARCHAR(50) NOT NULL,
+    salary   NUMERIC(10,2) NOT NULL,
+    bonus    NUMERIC(10,2)
 );
 CREATE VIEW order_totals AS
     SELECT o.id AS order_id, c.name AS customer, o.status,
@@ -165,6 +175,21 @@ pub async fn ensure(data_dir: &Path) -> Result<PathBuf, sqlx::Error> {
                 .execute(&mut *tx)
                 .await?;
         }
+    }
+    for id in 1..=24i64 {
+        let first = FIRST[rng.next(FIRST.len() as u64) as usize];
+        let last = LAST[rng.next(LAST.len() as u64) as usize];
+        let title = ["Sales rep", "Analyst", "Engineer", "Manager"][rng.next(4) as usize];
+        sqlx::query("INSERT INTO employees (id, name, email, region, title, salary, bonus) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+            .bind(id)
+            .bind(format!("{first} {last}"))
+            .bind(format!("{}.{}@shop.example", first.to_lowercase(), id))
+            .bind(REGIONS[rng.next(4) as usize])
+            .bind(title)
+            .bind(40_000.0 + rng.next(60) as f64 * 1000.0)
+            .bind((rng.next(3) != 0).then(|| rng.next(50) as f64 * 100.0))
+            .execute(&mut *tx)
+            .await?;
     }
     tx.commit().await?;
     conn.close().await?;

@@ -37,6 +37,9 @@ pub struct Grants {
 /// One loaded version of the policy folder.
 pub struct PolicySet {
     enforcer: Enforcer,
+    /// The same model with the deny rules only: casbin's explanation of a
+    /// denial names a matching allow rule, so the deny that won is found here.
+    denials: Enforcer,
     pub rules: Rules,
     /// The texts it was built from, to skip reloads that change nothing.
     source: (Option<String>, Option<String>),
@@ -66,12 +69,6 @@ impl PolicySet {
     pub async fn build(files: Files) -> Result<PolicySet, PolicyError> {
         let rules = load::parse_rules(files.policy.as_deref().unwrap_or(""))?;
         let model_text = files.model.as_deref().unwrap_or(load::DEFAULT_MODEL);
-        let model = DefaultModel::from_str(model_text)
-            .await
-            .map_err(|e| model_error("model.conf", e))?;
-        let mut enforcer = Enforcer::new(model, MemoryAdapter::default())
-            .await
-            .map_err(|e| model_error("model.conf", e))?;
         let mut seen = std::collections::HashSet::new();
         let p: Vec<Vec<String>> = rules
             .permissions
@@ -93,18 +90,9 @@ impl PolicySet {
             .map(|(a, b, _)| vec![a.clone(), b.clone()])
             .filter(|r| seen.insert(r.clone()))
             .collect();
-        if !p.is_empty() {
-            enforcer
-                .add_named_policies("p", p)
-                .await
-                .map_err(|e| model_error("model.conf", e))?;
-        }
-        if !g.is_empty() {
-            enforcer
-                .add_named_grouping_policies("g", g)
-                .await
-                .map_err(|e| model_error("model.conf", e))?;
-        }
+        let deny: Vec<Vec<String>> = p.iter().filter(|r| r[4] == "deny").cloned().collect();
+        let enforcer = enforcer_with(model_text, p, g.clone()).await?;
+        let denials = enforcer_with(model_text, deny, g).await?;
         // The model must accept Gatehouse's request shape.
         enforcer
             .enforce(("anonymous", "svc", "_table/t", "GET"))
@@ -116,6 +104,7 @@ impl PolicySet {
             })?;
         Ok(PolicySet {
             enforcer,
+            denials,
             rules,
             source: (files.model, files.policy),
             decisions: Default::default(),
@@ -176,6 +165,14 @@ impl PolicySet {
                     reason: format!("the policy could not be evaluated: {e}"),
                 };
             }
+        };
+        let matched = if allowed {
+            matched
+        } else {
+            self.denials
+                .enforce_ex((role, service, resource, verb))
+                .map(|(_, m)| m)
+                .unwrap_or_default()
         };
         let rule = matched.first().map(|fields| {
             let line = self
@@ -274,6 +271,33 @@ impl PolicySet {
             "p3": r.hidden.iter().map(|h| json!({"line": h.line, "role": h.role, "service": h.service, "table": h.table, "columns": h.columns})).collect::<Vec<_>>(),
         })
     }
+}
+
+/// An enforcer of `model` holding the `p` and `g` rules given.
+async fn enforcer_with(
+    model: &str,
+    p: Vec<Vec<String>>,
+    g: Vec<Vec<String>>,
+) -> Result<Enforcer, PolicyError> {
+    let model = DefaultModel::from_str(model)
+        .await
+        .map_err(|e| model_error("model.conf", e))?;
+    let mut enforcer = Enforcer::new(model, MemoryAdapter::default())
+        .await
+        .map_err(|e| model_error("model.conf", e))?;
+    if !p.is_empty() {
+        enforcer
+            .add_named_policies("p", p)
+            .await
+            .map_err(|e| model_error("model.conf", e))?;
+    }
+    if !g.is_empty() {
+        enforcer
+            .add_named_grouping_policies("g", g)
+            .await
+            .map_err(|e| model_error("model.conf", e))?;
+    }
+    Ok(enforcer)
 }
 
 #[allow(clippy::panic)]

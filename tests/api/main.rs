@@ -9,5 +9,6 @@ mod conformance;
 mod e2e;
 mod identity;
 mod mongo;
+mod policy;
 mod services;
 mod sqlserver;
