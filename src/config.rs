@@ -177,3 +177,40 @@ impl Config {
             .map_err(|e| format!("invalid configuration in {}: {e}", path.display()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_file_and_the_policy_keys_parse() {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("gatehouse.example.toml");
+        let c = Config::from_file(&example).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.auth.session_ttl_secs, 86_400);
+        let c: Config = toml::from_str(
+            r#"
+            [cors]
+            origins = ["https://app.example.com"]
+            [[rate_limits]]
+            scope = "api_key"
+            name = "dashboard"
+            limit = 10
+            per = "hour"
+            [[rate_limits]]
+            scope = "instance"
+            limit = 5000
+            per = "second"
+            "#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.cors.origins, ["https://app.example.com"]);
+        assert_eq!(c.rate_limits[0].scope, LimitScope::ApiKey);
+        assert_eq!(c.rate_limits[1].per.seconds(), 1);
+        assert!(
+            toml::from_str::<Config>(
+                "[[rate_limits]]\nscope = \"planet\"\nlimit = 1\nper = \"day\""
+            )
+            .is_err()
+        );
+    }
+}
