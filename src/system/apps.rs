@@ -6,6 +6,7 @@ use crate::auth::Admin;
 use crate::http::JsonBody;
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::state::AppState;
+use crate::system::fields::{Fields, require};
 use crate::system::secrets::{hash_key, new_key};
 use crate::system::store::{AppChange, KeyHash, is_unique_violation};
 use crate::system::users::check_role;
@@ -13,7 +14,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::sync::Arc;
 
 /// A new key and what is stored of it.
@@ -26,59 +27,23 @@ fn new_app_key() -> (String, KeyHash) {
     (key, stored)
 }
 
-fn change(o: &Map<String, Value>, creating: bool) -> ApiResult<AppChange> {
-    const KNOWN: &[&str] = &["name", "description", "role", "active", "id"];
-    if let Some(k) = o.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-        return Err(ApiError::unknown_field("app", k));
-    }
-    let text = |k: &str| -> ApiResult<Option<String>> {
-        match o.get(k) {
-            None => Ok(None),
-            Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_string())),
-            Some(_) => Err(ApiError::new(
-                Code::InvalidValue,
-                format!("'{k}' must be a non-empty string"),
-            )
-            .with_context(json!({"field": k}))),
-        }
-    };
+fn change(body: Option<Value>, creating: bool) -> ApiResult<AppChange> {
+    let f = Fields::of(
+        body,
+        "app",
+        &["name", "description", "role", "active", "id"],
+    )?;
     let c = AppChange {
-        name: text("name")?,
-        description: match o.get("description") {
-            None => None,
-            Some(Value::Null) => Some(None),
-            Some(Value::String(s)) => Some(Some(s.clone())),
-            Some(_) => {
-                return Err(
-                    ApiError::new(Code::InvalidValue, "'description' must be a string")
-                        .with_context(json!({"field": "description"})),
-                );
-            }
-        },
-        role: text("role")?,
-        active: match o.get("active") {
-            None => None,
-            Some(Value::Bool(b)) => Some(*b),
-            Some(_) => {
-                return Err(
-                    ApiError::new(Code::InvalidValue, "'active' must be true or false")
-                        .with_context(json!({"field": "active"})),
-                );
-            }
-        },
+        name: f.text("name")?,
+        description: f.nullable_text("description")?,
+        role: f.text("role")?,
+        active: f.flag("active")?,
     };
     if let Some(r) = &c.role {
         check_role(r)?;
     }
     if creating {
-        for (k, missing) in [("name", c.name.is_none()), ("role", c.role.is_none())] {
-            if missing {
-                return Err(
-                    ApiError::new(Code::MissingField, format!("'{k}' is required"))
-                        .with_context(json!({"field": k})),
-                );
-            }
-        }
+        require(&[("name", c.name.is_none()), ("role", c.role.is_none())])?;
     }
     Ok(c)
 }
@@ -94,16 +59,6 @@ fn store_error(e: sqlx::Error) -> ApiError {
 
 fn not_found(id: i64) -> ApiError {
     ApiError::not_found(format!("app {id} not found"))
-}
-
-fn object(body: Option<Value>) -> ApiResult<Map<String, Value>> {
-    match body {
-        Some(Value::Object(o)) => Ok(o),
-        _ => Err(ApiError::new(
-            Code::BadRequest,
-            "the body must be a JSON object",
-        )),
-    }
 }
 
 /// The app with its new key, the only time the key is shown.
@@ -139,7 +94,7 @@ pub async fn create(
     _: Admin,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let c = change(&object(body)?, true)?;
+    let c = change(body, true)?;
     let (key, stored) = new_app_key();
     let app = state
         .store
@@ -156,7 +111,7 @@ pub async fn update(
     Path(id): Path<i64>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Value>> {
-    let c = change(&object(body)?, false)?;
+    let c = change(body, false)?;
     let app = state
         .store
         .update_app(id, &c, None)

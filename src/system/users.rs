@@ -5,12 +5,13 @@ use crate::auth::{Admin, password};
 use crate::http::JsonBody;
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::state::AppState;
+use crate::system::fields::{Fields, require};
 use crate::system::store::{UserChange, is_unique_violation};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::sync::Arc;
 
 /// Role names: what policy files can name.
@@ -35,51 +36,25 @@ fn bad(field: &str, message: &str) -> ApiError {
     ApiError::new(Code::InvalidValue, message.to_string()).with_context(json!({"field": field}))
 }
 
-fn object(body: Option<Value>) -> ApiResult<Map<String, Value>> {
-    match body {
-        Some(Value::Object(o)) => Ok(o),
-        _ => Err(ApiError::new(
-            Code::BadRequest,
-            "the body must be a JSON object",
-        )),
-    }
-}
-
-fn text(o: &Map<String, Value>, k: &str) -> ApiResult<Option<String>> {
-    match o.get(k) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
-        Some(_) => Err(bad(k, &format!("'{k}' must be a string"))),
-    }
-}
-
 /// The user fields of a body; `creating` requires email, password and role.
-async fn change(state: &AppState, o: &Map<String, Value>, creating: bool) -> ApiResult<UserChange> {
-    const KNOWN: &[&str] = &["email", "name", "password", "role", "active", "id"];
-    if let Some(k) = o.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-        return Err(ApiError::unknown_field("user", k));
-    }
+async fn change(state: &AppState, body: Option<Value>, creating: bool) -> ApiResult<UserChange> {
+    let f = Fields::of(
+        body,
+        "user",
+        &["email", "name", "password", "role", "active", "id"],
+    )?;
     let mut c = UserChange {
-        email: text(o, "email")?.map(|e| e.to_lowercase()),
-        name: match o.get("name") {
-            None => None,
-            Some(Value::Null) => Some(None),
-            Some(Value::String(s)) => Some(Some(s.clone())),
-            Some(_) => return Err(bad("name", "'name' must be a string or null")),
-        },
+        email: f.text("email")?.map(|e| e.to_lowercase()),
+        name: f.nullable_text("name")?,
         password_hash: None,
-        role: text(o, "role")?,
-        active: match o.get("active") {
-            None => None,
-            Some(Value::Bool(b)) => Some(*b),
-            Some(_) => return Err(bad("active", "'active' must be true or false")),
-        },
+        role: f.text("role")?,
+        active: f.flag("active")?,
     };
     if let Some(e) = &c.email {
         let valid = e.len() <= 254
-            && e.split_once('@').is_some_and(|(a, b)| {
-                !a.is_empty() && !b.is_empty() && !e.contains(char::is_whitespace)
-            });
+            && !e.contains(char::is_whitespace)
+            && e.split_once('@')
+                .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty());
         if !valid {
             return Err(bad("email", "'email' must be an email address"));
         }
@@ -87,10 +62,7 @@ async fn change(state: &AppState, o: &Map<String, Value>, creating: bool) -> Api
     if let Some(r) = &c.role {
         check_role(r)?;
     }
-    if let Some(p) = o.get("password") {
-        let Some(p) = p.as_str() else {
-            return Err(bad("password", "'password' must be a string"));
-        };
+    if let Some(p) = f.raw_text("password")? {
         let min = state.config.auth.min_password_length;
         if p.chars().count() < min {
             return Err(bad(
@@ -104,18 +76,11 @@ async fn change(state: &AppState, o: &Map<String, Value>, creating: bool) -> Api
             })?);
     }
     if creating {
-        for (k, missing) in [
+        require(&[
             ("email", c.email.is_none()),
             ("password", c.password_hash.is_none()),
             ("role", c.role.is_none()),
-        ] {
-            if missing {
-                return Err(
-                    ApiError::new(Code::MissingField, format!("'{k}' is required"))
-                        .with_context(json!({"field": k})),
-                );
-            }
-        }
+        ])?;
     }
     Ok(c)
 }
@@ -157,8 +122,7 @@ pub async fn create(
     _: Admin,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let o = object(body)?;
-    let c = change(&state, &o, true).await?;
+    let c = change(&state, body, true).await?;
     let u = state.store.insert_user(&c).await.map_err(store_error)?;
     tracing::info!(user = u.id, role = %u.role, "user created");
     Ok((StatusCode::CREATED, Json(json!(u))).into_response())
@@ -172,8 +136,7 @@ pub async fn update(
     Path(id): Path<i64>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Value>> {
-    let o = object(body)?;
-    let c = change(&state, &o, false).await?;
+    let c = change(&state, body, false).await?;
     let u = state
         .store
         .update_user(id, &c)
