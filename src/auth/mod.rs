@@ -188,16 +188,17 @@ fn handles_own_credentials(method: &Method, path: &str) -> bool {
     path.ends_with("/user/session") && (method == Method::POST || method == Method::PUT)
 }
 
-/// The first path segment below `/api` (or `/api/v2`): the service.
+/// The first path segment below `/api` (or `/api/v2`): the service. Routers
+/// nested at `/api` may see the path with or without the prefix.
 pub fn service_of(path: &str) -> Option<&str> {
-    let rest = path
-        .strip_prefix("/api/v2")
-        .or_else(|| path.strip_prefix("/api"))
-        .unwrap_or(path);
-    rest.trim_start_matches('/')
-        .split('/')
-        .next()
-        .filter(|s| !s.is_empty())
+    let mut segments = path.split('/').filter(|s| !s.is_empty()).peekable();
+    if segments.peek() == Some(&"api") {
+        segments.next();
+        if segments.peek() == Some(&"v2") {
+            segments.next();
+        }
+    }
+    segments.next()
 }
 
 /// Middleware on `/api`: authenticate, rate-limit, then run the handler.
@@ -261,5 +262,65 @@ impl<S: Send + Sync> FromRequestParts<S> for Admin {
                 "this resource requires the admin role",
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_service_of_a_path() {
+        for (path, service) in [
+            ("/api/shop/_table/x", Some("shop")),
+            ("/api/v2/shop/_table", Some("shop")),
+            ("/shop/_table/x", Some("shop")),
+            ("/apiary/_table", Some("apiary")),
+            ("/api", None),
+            ("/", None),
+        ] {
+            assert_eq!(service_of(path), service, "{path}");
+        }
+    }
+
+    #[test]
+    fn credentials_three_ways_each() {
+        let headers = |pairs: &[(&'static str, &str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.insert(*k, v.parse().unwrap_or_else(|_| panic!("{v}")));
+            }
+            h
+        };
+        let jwt = "aaa.bbb.ccc";
+        let c =
+            Credentials::from_request(&headers(&[("authorization", "Bearer aaa.bbb.ccc")]), None);
+        assert_eq!((c.session.as_deref(), c.key.as_deref()), (Some(jwt), None));
+        let c = Credentials::from_request(&headers(&[("authorization", "bearer gh_key")]), None);
+        assert_eq!(
+            (c.session.as_deref(), c.key.as_deref()),
+            (None, Some("gh_key"))
+        );
+        let c = Credentials::from_request(
+            &headers(&[
+                ("x-dreamfactory-session-token", jwt),
+                ("x-dreamfactory-api-key", "k"),
+            ]),
+            None,
+        );
+        assert_eq!(
+            (c.session.as_deref(), c.key.as_deref()),
+            (Some(jwt), Some("k"))
+        );
+        let c = Credentials::from_request(
+            &HeaderMap::new(),
+            Some("session_token=aaa.bbb.ccc&api_key=k2"),
+        );
+        assert_eq!(
+            (c.session.as_deref(), c.key.as_deref()),
+            (Some(jwt), Some("k2"))
+        );
+        let c = Credentials::from_request(&headers(&[("x-api-key", " ")]), Some("api_key="));
+        assert!(c.session.is_none() && c.key.is_none());
     }
 }

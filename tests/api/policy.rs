@@ -656,6 +656,12 @@ async fn rate_limits_reach_429_and_recover() {
                 limit: 1000,
                 per: gatehouse::config::LimitPeriod::Hour,
             },
+            gatehouse::config::RateLimit {
+                scope: gatehouse::config::LimitScope::Service,
+                name: Some("other".into()),
+                limit: 1,
+                per: gatehouse::config::LimitPeriod::Day,
+            },
         ];
     })
     .await;
@@ -691,6 +697,15 @@ async fn rate_limits_reach_429_and_recover() {
         app.as_key(&key, path, None).await.status,
         StatusCode::TOO_MANY_REQUESTS
     );
+    // a service's limit counts every caller of that service, and only of it
+    app.register("other", &db).await;
+    let other = "GET /api/other/_table/products?limit=1";
+    assert_eq!(app.call(other, None).await.status, StatusCode::OK);
+    let r = app.call(other, None).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
+    let wait: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(wait > 80_000, "a day's limit waits most of a day: {wait}");
+    assert_eq!(app.call(path, None).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
