@@ -45,6 +45,8 @@ pub struct SessionUser {
     pub email: String,
     pub name: Option<String>,
     pub session: String,
+    /// When the session's current token expires (unix seconds).
+    pub expires_at: i64,
 }
 
 impl Principal {
@@ -145,6 +147,7 @@ pub async fn session_user(state: &AppState, token: &str) -> Result<(SessionUser,
         email: user.email.clone(),
         name: user.name.clone(),
         session: row.id,
+        expires_at: row.expires_at,
     };
     Ok((su, user))
 }

@@ -1,6 +1,6 @@
 //! `/api/user/session` (API.md §6): log in, show, refresh and log out.
 
-use super::{Credentials, Principal, password, session_user, unauthorized};
+use super::{Credentials, Principal, password, unauthorized};
 use crate::http::JsonBody;
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::state::AppState;
@@ -96,27 +96,18 @@ fn ttl(state: &AppState) -> i64 {
     i64::try_from(state.config.auth.session_ttl_secs).unwrap_or(i64::MAX / 2)
 }
 
-/// `GET /api/user/session`: the caller's session.
-pub async fn show(
-    State(state): State<Arc<AppState>>,
-    principal: Principal,
-) -> ApiResult<Json<Value>> {
+/// `GET /api/user/session`: the caller's session, as `authenticate` found it.
+pub async fn show(principal: Principal) -> ApiResult<Json<Value>> {
     let Some(su) = &principal.user else {
         return Err(unauthorized(
             "no session: log in with POST /api/user/session",
         ));
     };
-    let (row, user) = state
-        .store
-        .session(&su.session)
-        .await
-        .map_err(store_failed)?
-        .ok_or_else(|| unauthorized("the session has ended"))?;
     Ok(Json(json!({
-        "session_id": row.id,
-        "expires_at": rfc3339(row.expires_at),
-        "role": user.role,
-        "user": user_json(&user),
+        "session_id": su.session,
+        "expires_at": rfc3339(su.expires_at),
+        "role": principal.role,
+        "user": {"id": su.id, "email": su.email, "name": su.name, "role": principal.role},
     })))
 }
 
@@ -176,16 +167,14 @@ pub async fn refresh(
 }
 
 /// `DELETE /api/user/session`: log out; the token stops working everywhere.
+/// Only a live token gets here (`authenticate` checked it).
 pub async fn logout(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
+    principal: Principal,
 ) -> ApiResult<Json<Value>> {
-    let token = Credentials::from_request(&headers, query.as_deref())
-        .session
-        .ok_or_else(|| unauthorized("send the session token to log out"))?;
-    // Only a live token may end its session.
-    let (su, _) = session_user(&state, &token).await?;
+    let Some(su) = &principal.user else {
+        return Err(unauthorized("send the session token to log out"));
+    };
     state
         .store
         .delete_session(&su.session)

@@ -528,6 +528,7 @@ mod tests {
             email: "a@b".into(),
             name: None,
             session: "s".into(),
+            expires_at: 0,
         });
         assert_eq!(
             bind_caller(&e, &p).to_string(),
