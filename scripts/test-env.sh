@@ -96,9 +96,9 @@ gh_start_mariadb() {
   echo "test-env: MariaDB on port $port" >&2
 }
 
-# The PyPI servers live in one venv under target/ (reused between local runs).
+# The PyPI servers and tools live in one venv under target/ (reused between local runs).
 GH_VENV="$(pwd)/target/test-venv"
-GH_PY_PKGS=(secantusdb==0.7.0b3 nx-27017==0.8.1 pysqlbridge==2.1.3)
+GH_PY_PKGS=(secantusdb==0.7.0b3 nx-27017==0.8.1 pysqlbridge==2.1.3 openapi-spec-validator==0.9.0)
 gh_venv() {
   local stamp="$GH_VENV/.gatehouse-${GH_PY_PKGS[*]// /_}"
   if [ -f "$stamp" ]; then return 0; fi
@@ -147,6 +147,13 @@ gh_start_sqlserver_bridge() {
   echo "test-env: pySQLbridge on port $port" >&2
 }
 
+# An independent OpenAPI 3.1 validator for the generated documents.
+gh_openapi_tools() {
+  if [ -n "${GATEHOUSE_TEST_OPENAPI_VALIDATOR:-}" ]; then return 0; fi
+  gh_venv || { gh_fail_or_warn "could not install openapi-spec-validator from PyPI"; return; }
+  export GATEHOUSE_TEST_OPENAPI_VALIDATOR="$GH_VENV/bin/openapi-spec-validator"
+}
+
 gh_stop_all() {
   if [ -n "${GH_STOP_PG:-}" ]; then "${GH_STOP_PG[@]}" >/dev/null 2>&1 || true; fi
   if [ -n "${GH_MARIADB_SOCK:-}" ]; then
@@ -162,3 +169,4 @@ gh_start_postgres || return 1 2>/dev/null || exit 1
 gh_start_mariadb || return 1 2>/dev/null || exit 1
 gh_start_mongo || return 1 2>/dev/null || exit 1
 gh_start_sqlserver_bridge || return 1 2>/dev/null || exit 1
+gh_openapi_tools || return 1 2>/dev/null || exit 1

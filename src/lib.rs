@@ -9,6 +9,7 @@ pub mod connectors;
 pub mod demo;
 pub mod http;
 pub mod limits;
+pub mod openapi;
 pub mod query;
 pub mod rbac;
 pub mod state;

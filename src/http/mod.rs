@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod schema;
+pub mod spec;
 pub mod table;
 
 use crate::auth::{self, Principal};
@@ -77,6 +78,7 @@ fn api_routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
                 .put(table::record)
                 .delete(table::record),
         )
+        .route("/{service}/_spec", get(spec::service))
         .route("/{service}/_schema", get(schema::list))
         .route("/{service}/_schema/{table}", get(schema::table))
         .route_layer(axum::middleware::from_fn_with_state(

@@ -9,6 +9,7 @@ mod conformance;
 mod e2e;
 mod identity;
 mod mongo;
+mod openapi;
 mod policy;
 mod services;
 mod sqlserver;

@@ -1,0 +1,543 @@
+//! OpenAPI 3.1 descriptions (API.md §8), generated from the live catalog:
+//! one typed record schema per table, the query parameters, a request body per
+//! verb, the error envelope and the security schemes.
+//!
+//! A document is built for a caller: it shows the tables the caller's role may
+//! read and leaves out the columns hidden from it, like `_table` and `_schema`.
+
+use gatehouse_core::{ApiType, Column, Table};
+use serde_json::{Map, Value, json};
+
+/// The JSON Schema of one column's values.
+pub fn column_schema(c: &Column) -> Value {
+    let mut s = match c.api_type {
+        ApiType::Integer => json!({"type": "integer", "format": "int32"}),
+        ApiType::Bigint => json!({"type": "integer", "format": "int64"}),
+        // exact decimals are JSON numbers written from the database's text
+        ApiType::Decimal => json!({"type": "number"}),
+        ApiType::Float => json!({"type": "number", "format": "double"}),
+        ApiType::Boolean => json!({"type": "boolean"}),
+        ApiType::String | ApiType::Text => json!({"type": "string"}),
+        ApiType::Date => json!({"type": "string", "format": "date"}),
+        ApiType::Time => json!({"type": "string", "format": "time"}),
+        // without a time zone: RFC 3339 without the offset
+        ApiType::Datetime => {
+            json!({"type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?$"})
+        }
+        ApiType::Timestamp => json!({"type": "string", "format": "date-time"}),
+        ApiType::Uuid => json!({"type": "string", "format": "uuid"}),
+        ApiType::Binary => json!({"type": "string", "contentEncoding": "base64"}),
+        ApiType::Json => json!({}),
+        ApiType::ObjectId => json!({"type": "string", "pattern": "^[0-9a-fA-F]{24}$"}),
+        ApiType::Array => json!({"type": "array"}),
+        ApiType::Object => json!({"type": "object"}),
+    };
+    if let Some(o) = s.as_object_mut() {
+        if let (Some(n), true) = (c.length, c.api_type.is_textual()) {
+            o.insert("maxLength".into(), json!(n));
+        }
+        if c.allow_null && !c.is_primary_key {
+            // 3.1: nullability is a type list
+            match o.get("type").cloned() {
+                Some(Value::String(t)) => {
+                    o.insert("type".into(), json!([t, "null"]));
+                }
+                None if c.api_type == ApiType::Json => {}
+                _ => {}
+            }
+        }
+        if c.auto_increment || c.generated {
+            o.insert("readOnly".into(), json!(true));
+        }
+        if let Some(d) = &c.description {
+            o.insert("description".into(), json!(d));
+        }
+    }
+    s
+}
+
+/// The schema of a table's records; `required` lists what an insert must give.
+pub fn record_schema(t: &Table) -> Value {
+    let properties: Map<String, Value> = t
+        .columns
+        .iter()
+        .map(|c| (c.name.clone(), column_schema(c)))
+        .collect();
+    let required: Vec<&str> = t
+        .columns
+        .iter()
+        .filter(|c| c.is_required())
+        .map(|c| c.name.as_str())
+        .collect();
+    let mut s = json!({
+        "type": "object",
+        "properties": properties,
+        // a schemaless collection may hold fields its sample did not show
+        "additionalProperties": t.inferred,
+    });
+    if let Some(o) = s.as_object_mut() {
+        if !required.is_empty() && !t.inferred {
+            o.insert("required".into(), json!(required));
+        }
+        if let Some(d) = &t.description {
+            o.insert("description".into(), json!(d));
+        }
+    }
+    s
+}
+
+/// What an operation takes as its body.
+#[derive(Clone, Copy)]
+enum Body {
+    None,
+    /// A whole record (create, replace).
+    Full,
+    /// Some fields (update).
+    Partial,
+}
+
+/// One operation of the table API, as described.
+struct Operation {
+    method: &'static str,
+    summary: &'static str,
+    id: &'static str,
+    body: Body,
+    status: &'static str,
+    answer: &'static str,
+    errors: &'static [&'static str],
+}
+
+const fn operation(
+    method: &'static str,
+    summary: &'static str,
+    id: &'static str,
+    body: Body,
+    status: &'static str,
+    answer: &'static str,
+    errors: &'static [&'static str],
+) -> Operation {
+    Operation {
+        method,
+        summary,
+        id,
+        body,
+        status,
+        answer,
+        errors,
+    }
+}
+
+/// `/{service}/_table/{table}`
+const COLLECTION_OPS: &[Operation] = &[
+    operation("get", "List", "list", Body::None, "200", "The records", &[]),
+    operation(
+        "post",
+        "Create records of",
+        "create",
+        Body::Full,
+        "201",
+        "The created records (their keys, or `fields`)",
+        &["409", "422"],
+    ),
+    operation(
+        "patch",
+        "Update records of",
+        "update",
+        Body::Partial,
+        "200",
+        "The updated records",
+        &["404", "409", "422"],
+    ),
+    operation(
+        "put",
+        "Replace records of",
+        "replace",
+        Body::Full,
+        "200",
+        "The replaced records",
+        &["404", "409", "422"],
+    ),
+    operation(
+        "delete",
+        "Delete records of",
+        "delete",
+        Body::None,
+        "200",
+        "The deleted records",
+        &["404", "409"],
+    ),
+];
+
+/// `/{service}/_table/{table}/{id}`
+const RECORD_OPS: &[Operation] = &[
+    operation(
+        "get",
+        "One record of",
+        "get",
+        Body::None,
+        "200",
+        "The record",
+        &["404"],
+    ),
+    operation(
+        "patch",
+        "Update one record of",
+        "updateOne",
+        Body::Partial,
+        "200",
+        "The updated record",
+        &["404", "409", "422"],
+    ),
+    operation(
+        "put",
+        "Replace one record of",
+        "replaceOne",
+        Body::Full,
+        "200",
+        "The replaced record",
+        &["404", "409", "422"],
+    ),
+    operation(
+        "delete",
+        "Delete one record of",
+        "deleteOne",
+        Body::None,
+        "200",
+        "The deleted record",
+        &["404", "409"],
+    ),
+];
+
+/// A component name for `table` (OpenAPI allows `[A-Za-z0-9._-]`), distinct from `taken`.
+fn component_name(table: &str, taken: &[String]) -> String {
+    let base: String = table
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut name = base.clone();
+    let mut n = 2;
+    while taken.contains(&name) {
+        name = format!("{base}_{n}");
+        n += 1;
+    }
+    name
+}
+
+/// `table` as a path segment.
+fn segment(table: &str) -> String {
+    url::form_urlencoded::byte_serialize(table.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+fn reference(kind: &str, name: &str) -> Value {
+    json!({"$ref": format!("#/components/{kind}/{name}")})
+}
+
+fn json_content(schema: Value) -> Value {
+    json!({"application/json": {"schema": schema}})
+}
+
+/// The query parameters of the table API (API.md §3).
+fn parameters() -> Map<String, Value> {
+    let p = |name: &str, schema: Value, description: &str| {
+        (
+            name.to_string(),
+            json!({"name": name, "in": "query", "required": false, "schema": schema, "description": description}),
+        )
+    };
+    [
+        p(
+            "fields",
+            json!({"type": "string"}),
+            "Comma-separated fields to return, or `*`.",
+        ),
+        p(
+            "filter",
+            json!({"type": "string"}),
+            "A filter in the filter language, e.g. `price > 10 and name like 'A%'`.",
+        ),
+        p(
+            "params",
+            json!({"type": "string"}),
+            "A JSON object of values for `:name` parameters in `filter`.",
+        ),
+        p(
+            "limit",
+            json!({"type": "integer", "minimum": 0}),
+            "Page size (capped by the service's max_records).",
+        ),
+        p(
+            "offset",
+            json!({"type": "integer", "minimum": 0}),
+            "Records to skip.",
+        ),
+        p(
+            "order",
+            json!({"type": "string"}),
+            "`field [asc|desc] [nulls first|nulls last]`, comma separated.",
+        ),
+        p(
+            "include_count",
+            json!({"type": "boolean"}),
+            "Add `meta.count`, the number of matching records.",
+        ),
+        p(
+            "count_only",
+            json!({"type": "boolean"}),
+            "Answer only the number of matching records.",
+        ),
+        p(
+            "ids",
+            json!({"type": "string"}),
+            "Comma-separated keys (`;` between composite keys).",
+        ),
+        p(
+            "id_field",
+            json!({"type": "string"}),
+            "The field(s) `ids` refers to, instead of the primary key.",
+        ),
+        p(
+            "continue",
+            json!({"type": "boolean"}),
+            "Write each record on its own; the good ones are kept.",
+        ),
+        p(
+            "rollback",
+            json!({"type": "boolean"}),
+            "Write all records or none (the default).",
+        ),
+        p(
+            "force",
+            json!({"type": "boolean"}),
+            "With no other selector: update or delete every record.",
+        ),
+    ]
+    .into_iter()
+    .collect()
+}
+
+fn error_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["error"],
+        "properties": {"error": {
+            "type": "object",
+            "required": ["code", "status_code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "status_code": {"type": "integer"},
+                "message": {"type": "string"},
+                "context": {"type": "object"}
+            }
+        }}
+    })
+}
+
+fn security_schemes() -> Value {
+    json!({
+        "api_key": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+        "api_key_query": {"type": "apiKey", "in": "query", "name": "api_key"},
+        "session": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+        "session_header": {"type": "apiKey", "in": "header", "name": "X-DreamFactory-Session-Token"}
+    })
+}
+
+/// Error responses every operation may answer.
+fn error_responses(extra: &[&str]) -> Map<String, Value> {
+    ["400", "401", "403", "429", "503"]
+        .iter()
+        .chain(extra)
+        .map(|code| (code.to_string(), reference("responses", "Error")))
+        .collect()
+}
+
+/// The OpenAPI document of one service, over the tables given (the caller's view).
+pub fn service_document(
+    service: &str,
+    title: &str,
+    description: Option<&str>,
+    tables: &[Table],
+    allows: &dyn Fn(&str, &str) -> bool,
+) -> Value {
+    let params = parameters();
+    let list_params: Vec<Value> = [
+        "fields",
+        "filter",
+        "params",
+        "limit",
+        "offset",
+        "order",
+        "include_count",
+        "count_only",
+        "ids",
+        "id_field",
+    ]
+    .iter()
+    .map(|n| reference("parameters", n))
+    .collect();
+    let write_params: Vec<Value> = [
+        "fields", "filter", "params", "ids", "id_field", "continue", "rollback", "force",
+    ]
+    .iter()
+    .map(|n| reference("parameters", n))
+    .collect();
+    let mut schemas = Map::new();
+    schemas.insert("Error".into(), error_schema());
+    let mut paths = Map::new();
+    let mut taken: Vec<String> = vec!["Error".into()];
+    for t in tables {
+        let name = component_name(&t.name, &taken);
+        let patch = format!("{name}.patch");
+        taken.push(name.clone());
+        taken.push(patch.clone());
+        let record = record_schema(t);
+        let mut partial = record.clone();
+        if let Some(o) = partial.as_object_mut() {
+            o.remove("required");
+        }
+        schemas.insert(name.clone(), record);
+        schemas.insert(patch.clone(), partial);
+        let one = reference("schemas", &name);
+        let some = reference("schemas", &patch);
+        let envelope = |item: &Value| {
+            json!({"type": "object", "properties": {
+                "resource": {"type": "array", "items": item},
+                "meta": {"type": "object", "properties": {"count": {"type": "integer"}, "next": {"type": "integer"}}}
+            }})
+        };
+        let body = |item: &Value| {
+            json!({"required": true, "content": json_content(json!({"oneOf": [
+                item, {"type": "array", "items": item}, {"type": "object", "required": ["resource"], "properties": {"resource": {"type": "array", "items": item}}}
+            ]}))})
+        };
+        let ok = |code: &str, what: &str, schema: Value, extra: &[&str]| {
+            let mut r = error_responses(extra);
+            r.insert(
+                code.into(),
+                json!({"description": what, "content": json_content(schema)}),
+            );
+            Value::Object(r)
+        };
+        let tag = t.name.clone();
+        let op = |summary: String,
+                  id: String,
+                  params: &[Value],
+                  responses: Value,
+                  body: Option<Value>| {
+            let mut o = json!({"tags": [tag.clone()], "summary": summary, "operationId": id, "parameters": params, "responses": responses});
+            if let (Some(b), Some(m)) = (body, o.as_object_mut()) {
+                m.insert("requestBody".into(), b);
+            }
+            o
+        };
+        let id_param = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"},
+            "description": "The primary key; a composite key's values joined by commas."});
+        let fields = vec![reference("parameters", "fields")];
+        for (on_record, ops) in [(false, COLLECTION_OPS), (true, RECORD_OPS)] {
+            if on_record && t.primary_key.is_empty() {
+                continue;
+            }
+            let mut item = Map::new();
+            if on_record {
+                item.insert("parameters".into(), json!([id_param]));
+            }
+            for o in ops {
+                if o.method != "get"
+                    && !(t.writable && allows(&t.name, &o.method.to_ascii_uppercase()))
+                {
+                    continue;
+                }
+                let (request, answer) = match (o.body, on_record) {
+                    (Body::None, _) => (None, if o.method == "get" { &one } else { &some }),
+                    (Body::Full, false) => (Some(body(&one)), &some),
+                    (Body::Partial, false) => (Some(body(&some)), &some),
+                    (Body::Full, true) => (
+                        Some(json!({"required": true, "content": json_content(one.clone())})),
+                        &some,
+                    ),
+                    (Body::Partial, true) => (
+                        Some(json!({"required": true, "content": json_content(some.clone())})),
+                        &some,
+                    ),
+                };
+                let answer = if on_record {
+                    answer.clone()
+                } else {
+                    envelope(answer)
+                };
+                let params = if on_record {
+                    &fields
+                } else if o.method == "get" {
+                    &list_params
+                } else {
+                    &write_params
+                };
+                item.insert(
+                    o.method.into(),
+                    op(
+                        format!("{} {}", o.summary, t.name),
+                        format!("{name}.{}", o.id),
+                        params,
+                        ok(o.status, o.answer, answer, o.errors),
+                        request,
+                    ),
+                );
+            }
+            let path = if on_record {
+                format!("/{service}/_table/{}/{{id}}", segment(&t.name))
+            } else {
+                format!("/{service}/_table/{}", segment(&t.name))
+            };
+            paths.insert(path, Value::Object(item));
+        }
+    }
+    let mut info = json!({"title": title, "version": env!("CARGO_PKG_VERSION")});
+    if let (Some(d), Some(o)) = (description, info.as_object_mut()) {
+        o.insert("description".into(), json!(d));
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": info,
+        "servers": [{"url": "/api"}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "parameters": params,
+            "responses": {"Error": {"description": "An error, in the contract's envelope", "content": json_content(reference("schemas", "Error"))}},
+            "securitySchemes": security_schemes(),
+        },
+        "security": [{"api_key": []}, {"api_key_query": []}, {"session": []}, {"session_header": []}, {}],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_types_become_json_schema() {
+        let mut id = Column::new("id", ApiType::Integer, "integer");
+        id.is_primary_key = true;
+        id.allow_null = false;
+        id.auto_increment = true;
+        assert_eq!(
+            column_schema(&id),
+            json!({"type": "integer", "format": "int32", "readOnly": true})
+        );
+        let mut name = Column::new("name", ApiType::String, "varchar(100)");
+        name.length = Some(100);
+        assert_eq!(
+            column_schema(&name),
+            json!({"type": ["string", "null"], "maxLength": 100})
+        );
+        let doc = Column::new("doc", ApiType::Json, "jsonb");
+        assert_eq!(column_schema(&doc), json!({}));
+    }
+}
