@@ -18,7 +18,7 @@ pub async fn service(
     let svc = state.service(&service)?;
     let catalog = svc.catalog();
     let resource = |t: &str| format!("_table/{t}");
-    let tables: Vec<gatehouse_core::Table> = catalog
+    let tables: Vec<Arc<gatehouse_core::Table>> = catalog
         .tables()
         .iter()
         .filter(|t| {
@@ -26,14 +26,7 @@ pub async fn service(
                 .policy
                 .allows(&caller, &service, &resource(&t.name), "GET")
         })
-        .map(|t| {
-            let hidden = &state.policy.grants(&caller, &service, &t.name).hidden;
-            if hidden.is_empty() {
-                (**t).clone()
-            } else {
-                t.without(hidden)
-            }
-        })
+        .map(|t| state.policy.grants(&caller, &service, &t.name).view(t))
         .collect();
     if tables.is_empty() {
         state.policy.authorize(&caller, &service, "_spec", "GET")?;

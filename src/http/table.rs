@@ -175,13 +175,8 @@ impl Access {
                 Some(bound)
             }
         };
-        let view = if grants.hidden.is_empty() {
-            table.clone()
-        } else {
-            Arc::new(table.without(&grants.hidden))
-        };
         Ok(Access {
-            view,
+            view: grants.view(table),
             filter,
             hidden: grants.hidden.clone(),
         })
@@ -195,8 +190,9 @@ impl Access {
         }
     }
 
-    /// A write naming a hidden column is refused outright.
-    fn forbid_hidden(&self, records: &[Record]) -> ApiResult<()> {
+    /// Every field of every record must be one the caller may write: a
+    /// hidden column is 403, anything else the view lacks is `unknown_field`.
+    fn check_fields(&self, records: &[Record], updating: bool) -> ApiResult<()> {
         for (i, r) in records.iter().enumerate() {
             if let Some(f) = r.keys().find(|f| self.view.is_withheld(f)) {
                 return Err(ApiError::new(
@@ -204,6 +200,12 @@ impl Access {
                     format!("this role may not write '{f}'"),
                 )
                 .with_context(json!({"field": f, "index": i})));
+            }
+        }
+        for (i, r) in records.iter().enumerate() {
+            if let Some(f) = r.keys().find(|f| !self.view.accepts_field(f, updating)) {
+                return Err(ApiError::unknown_field(&self.view.name, f)
+                    .with_context(json!({"field": f, "index": i})));
             }
         }
         Ok(())
@@ -560,17 +562,6 @@ fn body_records(body: Option<&Value>) -> ApiResult<Vec<Record>> {
         .collect()
 }
 
-/// Every field of every record must be a column.
-fn check_record_fields(table: &Table, records: &[Record], updating: bool) -> ApiResult<()> {
-    for (i, r) in records.iter().enumerate() {
-        if let Some(f) = r.keys().find(|f| !table.accepts_field(f, updating)) {
-            return Err(ApiError::unknown_field(&table.name, f)
-                .with_context(json!({"field": f, "index": i})));
-        }
-    }
-    Ok(())
-}
-
 fn batch_mode(p: &Params) -> ApiResult<BatchMode> {
     let cont = p.flag("continue")?;
     if cont && p.flag("rollback")? {
@@ -599,8 +590,7 @@ async fn create(
 ) -> ApiResult<Response> {
     let view = &access.view;
     let records = body_records(op.body.as_ref())?;
-    access.forbid_hidden(&records)?;
-    check_record_fields(view, &records, false)?;
+    access.check_fields(&records, false)?;
     // a schemaless collection requires nothing: its schema is only a sample
     for (i, r) in records.iter().enumerate().filter(|_| !table.inferred) {
         if let Some(c) = view
@@ -769,8 +759,7 @@ async fn update(
     }
     let (items, bare) = write_items(access, op, true)?;
     let values: Vec<Record> = items.iter().map(|i| i.values.clone()).collect();
-    access.forbid_hidden(&values)?;
-    check_record_fields(&access.view, &values, true)?;
+    access.check_fields(&values, true)?;
     let req = UpdateRequest {
         table: table.clone(),
         items,

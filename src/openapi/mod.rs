@@ -363,7 +363,7 @@ pub fn service_document(
     service: &str,
     title: &str,
     description: Option<&str>,
-    tables: &[Table],
+    tables: &[std::sync::Arc<Table>],
     allows: &dyn Fn(&str, &str) -> bool,
 ) -> Value {
     let params = parameters();

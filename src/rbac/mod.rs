@@ -34,6 +34,17 @@ pub struct Grants {
     pub hidden: Vec<String>,
 }
 
+impl Grants {
+    /// `table` as the role sees it: without the hidden columns.
+    pub fn view(&self, table: &Arc<gatehouse_core::Table>) -> Arc<gatehouse_core::Table> {
+        if self.hidden.is_empty() {
+            table.clone()
+        } else {
+            Arc::new(table.without(&self.hidden))
+        }
+    }
+}
+
 /// One loaded version of the policy folder.
 pub struct PolicySet {
     enforcer: Enforcer,
