@@ -30,6 +30,35 @@ pub struct Config {
     pub auth: AuthConfig,
     pub cors: CorsConfig,
     pub rate_limits: Vec<RateLimit>,
+    pub scripting: ScriptingConfig,
+}
+
+/// Hook scripts (API.md §7): the limits of each call.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScriptingConfig {
+    /// Longest a script call may run.
+    pub time_limit_ms: u64,
+    /// Most memory a script call may use.
+    pub memory_limit_mb: usize,
+}
+
+impl Default for ScriptingConfig {
+    fn default() -> Self {
+        Self {
+            time_limit_ms: 100,
+            memory_limit_mb: 32,
+        }
+    }
+}
+
+impl ScriptingConfig {
+    pub fn limits(&self) -> crate::hooks::engine::Limits {
+        crate::hooks::engine::Limits {
+            time: std::time::Duration::from_millis(self.time_limit_ms.max(1)),
+            memory: self.memory_limit_mb.max(1) * 1024 * 1024,
+        }
+    }
 }
 
 /// Sessions (API.md §6).
@@ -165,6 +194,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             cors: CorsConfig::default(),
             rate_limits: Vec::new(),
+            scripting: ScriptingConfig::default(),
         }
     }
 }

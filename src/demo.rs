@@ -30,7 +30,8 @@ CREATE TABLE orders (
     customer_id INTEGER NOT NULL REFERENCES customers(id),
     status      VARCHAR(20) NOT NULL DEFAULT 'new'
                 CHECK (status IN ('new', 'paid', 'shipped', 'cancelled')),
-    ordered_at  DATETIME NOT NULL
+    ordered_at  DATETIME NOT NULL,
+    updated_at  DATETIME                 -- stamped by scripts/examples' hook
 );
 CREATE TABLE order_items (
     order_id   INTEGER NOT NULL REFERENCES orders(id) ON DELETE CASCADE,

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod config;
 pub mod connectors;
 pub mod demo;
+pub mod hooks;
 pub mod http;
 pub mod limits;
 pub mod openapi;
@@ -14,6 +15,7 @@ pub mod query;
 pub mod rbac;
 pub mod state;
 pub mod system;
+pub mod watch;
 
 pub use config::Config;
 
@@ -119,7 +121,29 @@ pub async fn start(config: Config, boot: Bootstrap) -> Result<App, StartError> {
         None => None,
     };
     let policy = Arc::new(rbac::Policy::load(&config.policies_dir).await);
-    rbac::watch::spawn(policy.clone());
+    {
+        let policy = policy.clone();
+        watch::spawn(policy.dir.clone(), "policy", move || {
+            let policy = policy.clone();
+            async move {
+                policy.reload().await;
+            }
+        });
+    }
+
+    let hooks = Arc::new(hooks::Hooks::load(
+        &config.scripts_dir,
+        config.scripting.limits(),
+    ));
+    {
+        let hooks = hooks.clone();
+        watch::spawn(hooks.dir.clone(), "scripts", move || {
+            let hooks = hooks.clone();
+            async move {
+                hooks.reload_files();
+            }
+        });
+    }
 
     let state = Arc::new(AppState {
         registry: Default::default(),
@@ -130,6 +154,7 @@ pub async fn start(config: Config, boot: Bootstrap) -> Result<App, StartError> {
         tokens,
         policy,
         limits,
+        hooks,
     });
 
     let mut declared: Vec<Definition> = state

@@ -69,6 +69,23 @@ impl Params {
         }
     }
 
+    /// The parameters as a JSON object (what a hook script sees).
+    pub fn to_object(&self) -> Map<String, Value> {
+        let mut names: Vec<&&str> = self.map.keys().collect();
+        names.sort();
+        names
+            .into_iter()
+            .filter_map(|k| Some((k.to_string(), self.map.get(*k)?.clone())))
+            .collect()
+    }
+
+    /// Parameters from a JSON object (as a hook script left them); unknown names are ignored.
+    pub fn from_object(obj: &Map<String, Value>) -> Self {
+        let mut p = Params::default();
+        p.merge_body(obj);
+        p
+    }
+
     fn text(&self, name: &str) -> ApiResult<Option<String>> {
         match self.map.get(name) {
             None | Some(Value::Null) => Ok(None),

@@ -2,6 +2,7 @@
 
 use crate::auth::token::Tokens;
 use crate::config::Config;
+use crate::hooks::Hooks;
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::limits::Limits;
 use crate::rbac::Policy;
@@ -20,6 +21,7 @@ pub struct AppState {
     pub tokens: Tokens,
     pub policy: Arc<Policy>,
     pub limits: Limits,
+    pub hooks: Arc<Hooks>,
 }
 
 impl AppState {
@@ -35,9 +37,12 @@ impl AppState {
         }
     }
 
+    /// Takes what other instances changed in the shared system store:
+    /// services and hook scripts.
     pub async fn sync_services(&self) -> Result<(), sqlx::Error> {
         self.registry
             .sync(&self.store, &self.cipher, self.config.default_max_records)
-            .await
+            .await?;
+        self.hooks.reload_records(&self.store).await
     }
 }

@@ -35,6 +35,8 @@ pub enum Code {
     CheckViolation,
     ServiceUnreachable,
     RateLimited,
+    ScriptRejected,
+    ScriptError,
     NotImplemented,
     Unavailable,
     Internal,
@@ -45,9 +47,8 @@ impl Code {
         use Code::*;
         match self {
             BadRequest | InvalidJson | InvalidFilter | InvalidValue | InvalidParameter
-            | UnknownField | MissingSelector | NoPrimaryKey | BatchFailed | InvalidConfig => {
-                StatusCode::BAD_REQUEST
-            }
+            | UnknownField | MissingSelector | NoPrimaryKey | BatchFailed | InvalidConfig
+            | ScriptRejected => StatusCode::BAD_REQUEST,
             Unauthorized => StatusCode::UNAUTHORIZED,
             Forbidden => StatusCode::FORBIDDEN,
             NotFound => StatusCode::NOT_FOUND,
@@ -59,7 +60,7 @@ impl Code {
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
             NotImplemented => StatusCode::NOT_IMPLEMENTED,
             Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Internal | ScriptError => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -91,6 +92,8 @@ impl Code {
             CheckViolation => "check_violation",
             ServiceUnreachable => "service_unreachable",
             RateLimited => "rate_limited",
+            ScriptRejected => "script_rejected",
+            ScriptError => "script_error",
             NotImplemented => "not_implemented",
             Unavailable => "service_unavailable",
             Internal => "internal_error",

@@ -8,7 +8,7 @@ pub mod table;
 
 use crate::auth::{self, Principal};
 use crate::state::AppState;
-use crate::system::{admin, apps, policy, users};
+use crate::system::{admin, apps, event_scripts, policy, users};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::HeaderValue;
@@ -52,6 +52,15 @@ fn api_routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
             get(apps::get).patch(apps::update).delete(apps::delete),
         )
         .route("/system/app/{id}/_regenerate", post(apps::regenerate))
+        .route("/system/event_script", get(event_scripts::list))
+        .route(
+            "/system/event_script/{name}",
+            get(event_scripts::get)
+                .post(event_scripts::create)
+                .put(event_scripts::replace)
+                .patch(event_scripts::update)
+                .delete(event_scripts::delete),
+        )
         .route("/system/policy", get(policy::show))
         .route("/system/policy/check", get(policy::check))
         .route("/system/service", get(admin::list).post(admin::create))
@@ -64,19 +73,19 @@ fn api_routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/{service}/_table", get(table::list_tables))
         .route(
             "/{service}/_table/{table}",
-            get(table::records)
-                .post(table::records)
-                .patch(table::records)
-                .put(table::records)
-                .delete(table::records),
+            get(table::operation)
+                .post(table::operation)
+                .patch(table::operation)
+                .put(table::operation)
+                .delete(table::operation),
         )
         .route(
             "/{service}/_table/{table}/{id}",
-            get(table::record)
-                .post(table::record)
-                .patch(table::record)
-                .put(table::record)
-                .delete(table::record),
+            get(table::operation)
+                .post(table::operation)
+                .patch(table::operation)
+                .put(table::operation)
+                .delete(table::operation),
         )
         .route("/{service}/_spec", get(spec::service))
         .route("/{service}/_schema", get(schema::list))

@@ -1,9 +1,10 @@
 //! The table API (API.md §3). [`handle`] is the road every table request walks:
 //! service → authorize (casbin) → table → the caller's view of it (row filter,
-//! hidden columns) → parameters → (pre hooks) → connector → (post hooks) →
-//! envelope. Hooks arrive with the scripting issue; their places are marked.
+//! hidden columns) → pre hooks → parameters and body checks → connector →
+//! post hooks → envelope.
 
 use crate::auth::Principal;
+use crate::hooks::{self, PreOutcome, RequestView, Stage};
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::{JsonBody, Tunnelled};
 use crate::query::{Params, check_fields, split_key};
@@ -11,24 +12,26 @@ use crate::rbac;
 use crate::state::AppState;
 use crate::system::services::Service;
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{Method, StatusCode};
+use axum::extract::{FromRequest, FromRequestParts, Path, RawQuery, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use gatehouse_core::{
     BatchMode, CountMode, DeleteRequest, Expr, InsertRequest, ItemOutcome, Record, SelectRequest,
     Table, UpdateRequest, WriteItem,
 };
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// One table request, as extracted from HTTP.
-struct TableOp {
+pub struct TableOp {
     method: Method,
     service: String,
     table: String,
     id: Option<String>,
     params: Params,
     body: Option<Value>,
+    headers: HeaderMap,
 }
 
 /// `GET /api/{service}/_table`: the tables and views the caller may read.
@@ -67,61 +70,30 @@ pub async fn list_tables(
     Ok(Json(json!({ "resource": list })))
 }
 
-/// `/api/{service}/_table/{table}`
-pub async fn records(
+/// `/api/{service}/_table/{table}` and `/api/{service}/_table/{table}/{id}`
+pub async fn operation(
     State(state): State<Arc<AppState>>,
     caller: Principal,
-    method: Method,
-    tunnelled: Option<axum::Extension<Tunnelled>>,
-    Path((service, table)): Path<(String, String)>,
-    RawQuery(query): RawQuery,
-    JsonBody(body): JsonBody,
+    op: TableOp,
 ) -> ApiResult<Response> {
-    let op = TableOp::new(
-        method,
-        tunnelled.is_some(),
-        service,
-        table,
-        None,
-        query,
-        body,
-    );
     handle(&state, &caller, op).await
 }
 
-/// `/api/{service}/_table/{table}/{id}`
-pub async fn record(
-    State(state): State<Arc<AppState>>,
-    caller: Principal,
-    method: Method,
-    tunnelled: Option<axum::Extension<Tunnelled>>,
-    Path((service, table, id)): Path<(String, String, String)>,
-    RawQuery(query): RawQuery,
-    JsonBody(body): JsonBody,
-) -> ApiResult<Response> {
-    let op = TableOp::new(
-        method,
-        tunnelled.is_some(),
-        service,
-        table,
-        Some(id),
-        query,
-        body,
-    );
-    handle(&state, &caller, op).await
-}
+impl<S: Send + Sync> FromRequest<S> for TableOp {
+    type Rejection = ApiError;
 
-impl TableOp {
-    fn new(
-        method: Method,
-        tunnelled: bool,
-        service: String,
-        table: String,
-        id: Option<String>,
-        query: Option<String>,
-        mut body: Option<Value>,
-    ) -> Self {
-        let mut params = Params::from_query(query.as_deref());
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let (mut parts, body) = req.into_parts();
+        let Path(mut path) = Path::<HashMap<String, String>>::from_request_parts(&mut parts, state)
+            .await
+            .map_err(|_| ApiError::new(Code::BadRequest, "the path could not be read"))?;
+        let method = parts.method.clone();
+        let tunnelled = parts.extensions.get::<Tunnelled>().is_some();
+        let mut params = Params::from_query(parts.uri.query());
+        // the headers are only read by hook scripts: taken, not copied
+        let headers = std::mem::take(&mut parts.headers);
+        let JsonBody(mut body) =
+            JsonBody::from_request(Request::from_parts(parts, body), state).await?;
         // Parameters may travel in the body: all of it for a tunnelled GET, and
         // the keys beside `resource` for any write envelope.
         if let Some(Value::Object(obj)) = &body {
@@ -132,14 +104,30 @@ impl TableOp {
                 params.merge_body(obj);
             }
         }
-        TableOp {
+        Ok(TableOp {
             method,
-            service,
-            table,
-            id,
+            service: path.remove("service").unwrap_or_default(),
+            table: path.remove("table").unwrap_or_default(),
+            id: path.remove("id"),
             params,
             body,
-        }
+            headers,
+        })
+    }
+}
+
+impl TableOp {
+    /// The event hook scripts of `stage` see for this request.
+    fn event(&self, table: &str, caller: &Principal, stage: Stage) -> Value {
+        let request = RequestView {
+            method: &self.method,
+            params: Value::Object(self.params.to_object()),
+            headers: &self.headers,
+            payload: self.body.as_ref(),
+            id: self.id.as_deref(),
+        };
+        let name = hooks::event_name(&self.service, table, &self.method, stage);
+        hooks::event(&name, &self.service, table, &request, caller)
     }
 }
 
@@ -223,7 +211,7 @@ impl Access {
 }
 
 /// The road of a table request.
-async fn handle(state: &AppState, caller: &Principal, op: TableOp) -> ApiResult<Response> {
+async fn handle(state: &AppState, caller: &Principal, mut op: TableOp) -> ApiResult<Response> {
     // 1. The service, and 2. may this caller use this verb on this table?
     let service = state.service(&op.service)?;
     state.policy.authorize(
@@ -248,9 +236,26 @@ async fn handle(state: &AppState, caller: &Principal, op: TableOp) -> ApiResult<
         ))
     })?;
     let access = Access::of(state, caller, &op.service, &table)?;
-    // 4. Pre-process hooks run here (scripting issue).
-    // 5. The connector.
-    let response = match op.method {
+    // 4. Pre-process hooks: they may reshape the request, answer it, or reject it.
+    let scripts = state.hooks.matching(&op.service, &table.name, &op.method);
+    if !scripts.pre.is_empty() {
+        let event = op.event(&table.name, caller, Stage::Pre);
+        match state.hooks.pre(&scripts.pre, event).await? {
+            PreOutcome::Answer(status, content) => {
+                return Ok((status, Json(content)).into_response());
+            }
+            PreOutcome::Continue { payload, params } => {
+                if let Some(p) = payload {
+                    op.body = (!p.is_null()).then_some(p);
+                }
+                if let Some(Value::Object(p)) = params {
+                    op.params = Params::from_object(&p);
+                }
+            }
+        }
+    }
+    // 5. Parameters and bodies are checked against the caller's view, then the connector.
+    let (status, content) = match op.method {
         Method::GET => read(&service, &table, &access, &op).await,
         Method::POST if op.id.is_some() => Err(ApiError::new(
             Code::MethodNotAllowed,
@@ -264,9 +269,19 @@ async fn handle(state: &AppState, caller: &Principal, op: TableOp) -> ApiResult<
             "this method is not allowed on a table",
         )),
     }?;
-    // 6. Post-process hooks run here (scripting issue).
-    Ok(response)
+    // 6. Post-process hooks: they may reshape the answer.
+    let content = if scripts.post.is_empty() {
+        content
+    } else {
+        let mut event = op.event(&table.name, caller, Stage::Post);
+        event["response"] = json!({"status_code": status.as_u16()});
+        state.hooks.post(&scripts.post, event, content).await?
+    };
+    Ok((status, Json(content)).into_response())
 }
+
+/// An answer before it becomes HTTP: hooks may still change its content.
+type Answer = ApiResult<(StatusCode, Value)>;
 
 fn connector_err(writing: bool) -> impl Fn(gatehouse_core::ConnectorError) -> ApiError {
     move |e| ApiError::from_connector(e, writing)
@@ -358,12 +373,7 @@ fn key_text(v: &Value) -> String {
 
 // ------------------------------------------------------------------ reads
 
-async fn read(
-    service: &Service,
-    table: &Arc<Table>,
-    access: &Access,
-    op: &TableOp,
-) -> ApiResult<Response> {
+async fn read(service: &Service, table: &Arc<Table>, access: &Access, op: &TableOp) -> Answer {
     let p = &op.params;
     let view = &access.view;
     let all_fields = || {
@@ -392,7 +402,7 @@ async fn read(
             .await
             .map_err(connector_err(false))?;
         return match out.rows.pop() {
-            Some(r) => Ok(Json(Value::Object(r)).into_response()),
+            Some(r) => Ok((StatusCode::OK, Value::Object(r))),
             None => Err(ApiError::not_found(format!(
                 "record '{id}' not found in '{}'",
                 table.name
@@ -456,7 +466,7 @@ async fn read(
         .await
         .map_err(connector_err(false))?;
     if count == CountMode::Only {
-        return Ok(Json(json!(out.count.unwrap_or(0))).into_response());
+        return Ok((StatusCode::OK, json!(out.count.unwrap_or(0))));
     }
     let mut rows = out.rows;
     let mut meta = serde_json::Map::new();
@@ -477,7 +487,7 @@ async fn read(
     {
         o.insert("meta".into(), Value::Object(meta));
     }
-    Ok(Json(body).into_response())
+    Ok((StatusCode::OK, body))
 }
 
 /// The records for `ids`, in the order asked; 404 when one does not exist.
@@ -582,12 +592,7 @@ fn returning(table: &Table, p: &Params) -> ApiResult<Vec<String>> {
     Ok(p.fields(table)?.unwrap_or_default())
 }
 
-async fn create(
-    service: &Service,
-    table: &Arc<Table>,
-    access: &Access,
-    op: &TableOp,
-) -> ApiResult<Response> {
+async fn create(service: &Service, table: &Arc<Table>, access: &Access, op: &TableOp) -> Answer {
     let view = &access.view;
     let records = body_records(op.body.as_ref())?;
     access.check_fields(&records, false)?;
@@ -734,12 +739,7 @@ fn selected_items(
     Ok((items, false))
 }
 
-async fn update(
-    service: &Service,
-    table: &Arc<Table>,
-    access: &Access,
-    op: &TableOp,
-) -> ApiResult<Response> {
+async fn update(service: &Service, table: &Arc<Table>, access: &Access, op: &TableOp) -> Answer {
     if op.body.is_none() {
         return Err(ApiError::new(
             Code::BadRequest,
@@ -776,12 +776,7 @@ async fn update(
     write_response(outcomes, req.batch, StatusCode::OK, bare, access)
 }
 
-async fn delete(
-    service: &Service,
-    table: &Arc<Table>,
-    access: &Access,
-    op: &TableOp,
-) -> ApiResult<Response> {
+async fn delete(service: &Service, table: &Arc<Table>, access: &Access, op: &TableOp) -> Answer {
     let (items, bare) = write_items(access, op, false)?;
     let req = DeleteRequest {
         table: table.clone(),
@@ -804,7 +799,7 @@ fn write_response(
     ok: StatusCode,
     bare: bool,
     access: &Access,
-) -> ApiResult<Response> {
+) -> Answer {
     for o in &mut outcomes {
         if let ItemOutcome::Done(rows) = o {
             access.strip(rows);
@@ -827,13 +822,9 @@ fn write_response(
             }
         }
         if bare {
-            return Ok((
-                ok,
-                Json(rows.into_iter().next().unwrap_or_else(|| json!({}))),
-            )
-                .into_response());
+            return Ok((ok, rows.into_iter().next().unwrap_or_else(|| json!({}))));
         }
-        return Ok((ok, Json(json!({ "resource": rows }))).into_response());
+        return Ok((ok, json!({ "resource": rows })));
     }
     let mut failed = failed;
     if single {

@@ -5,11 +5,10 @@
 //! A [`PolicySet`] is one loaded version of `policies/`; decisions are
 //! memoised in it, so each distinct (role, service, resource, verb) is
 //! evaluated by casbin once per reload. [`Policy`] holds the live set and swaps
-//! in a new one when the files change (see `watch`); a set that fails to load
+//! in a new one when the files change (see `crate::watch`); a set that fails to load
 //! never replaces the one in force.
 
 pub mod load;
-pub mod watch;
 
 use crate::auth::Principal;
 use crate::http::error::{ApiError, ApiResult, Code};

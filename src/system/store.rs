@@ -85,6 +85,13 @@ CREATE TABLE IF NOT EXISTS session (
     created_at  INTEGER NOT NULL,          -- unix seconds
     expires_at  INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS event_script (
+    name        TEXT PRIMARY KEY,          -- the event, e.g. demo._table.customers.post.pre_process
+    content     TEXT NOT NULL,             -- JavaScript
+    active      INTEGER NOT NULL DEFAULT 1,
+    created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    updated_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
 "#;
 
 impl Store {
@@ -422,6 +429,47 @@ impl Store {
         Ok(r.rows_affected() > 0)
     }
 
+    pub async fn event_scripts(&self) -> Result<Vec<EventScript>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT name, content, active, created_at, updated_at FROM event_script ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(EventScript::from_row).collect()
+    }
+
+    /// Creates or replaces the script of `name`; `create` refuses to replace.
+    pub async fn put_event_script(
+        &self,
+        name: &str,
+        content: &str,
+        active: bool,
+        create: bool,
+    ) -> Result<(), sqlx::Error> {
+        let sql = if create {
+            "INSERT INTO event_script (name, content, active) VALUES (?, ?, ?)"
+        } else {
+            "INSERT INTO event_script (name, content, active) VALUES (?, ?, ?)
+             ON CONFLICT (name) DO UPDATE SET content = excluded.content, active = excluded.active,
+                 updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+        };
+        sqlx::query(sql)
+            .bind(name)
+            .bind(content)
+            .bind(active)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn delete_event_script(&self, name: &str) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query("DELETE FROM event_script WHERE name = ?")
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     pub async fn close(&self) {
         self.pool.close().await
     }
@@ -513,6 +561,28 @@ pub struct SessionRow {
     pub generation: i64,
     pub created_at: i64,
     pub expires_at: i64,
+}
+
+/// A hook script kept in the store (`/api/system/event_script`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EventScript {
+    pub name: String,
+    pub content: String,
+    pub active: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl EventScript {
+    fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<EventScript, sqlx::Error> {
+        Ok(EventScript {
+            name: r.try_get("name")?,
+            content: r.try_get("content")?,
+            active: r.try_get("active")?,
+            created_at: r.try_get("created_at")?,
+            updated_at: r.try_get("updated_at")?,
+        })
+    }
 }
 
 /// Whether a store error is a UNIQUE constraint (a duplicate email or app name).

@@ -243,9 +243,12 @@ impl TestApp {
             data_dir: data_dir.path().to_path_buf(),
             // an empty policy folder of its own: nothing but admin is allowed
             policies_dir: data_dir.path().join("policies"),
+            // and an empty scripts folder: no hooks
+            scripts_dir: data_dir.path().join("scripts"),
             ..Config::default()
         };
         std::fs::create_dir_all(&config.policies_dir).unwrap();
+        std::fs::create_dir_all(&config.scripts_dir).unwrap();
         edit(&mut config);
         Self::start(config, data_dir).await
     }
@@ -282,6 +285,22 @@ impl TestApp {
     /// A second instance on the same data directory (system store, secrets).
     pub async fn another_instance(&self) -> TestApp {
         Self::start(self.config.clone(), self.data_dir.clone()).await
+    }
+
+    /// The file of the hook script for `event`.
+    pub fn script_file(&self, event: &str) -> PathBuf {
+        self.config.scripts_dir.join(format!("{event}.js"))
+    }
+
+    /// Saves the hook script for `event` as a record (`PUT /api/system/event_script`).
+    pub async fn script(&self, event: &str, content: &str) {
+        let r = self
+            .call(
+                &format!("PUT /api/system/event_script/{event}"),
+                Some(&json!({ "content": content })),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "saving {event}: {}", r.text);
     }
 
     pub fn policy_file(&self) -> PathBuf {
