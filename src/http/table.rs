@@ -7,6 +7,7 @@ use crate::auth::Principal;
 use crate::hooks::{self, PreOutcome, RequestView, Stage};
 use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::{JsonBody, Tunnelled};
+use crate::openapi;
 use crate::query::{Params, check_fields, split_key};
 use crate::rbac;
 use crate::state::AppState;
@@ -178,25 +179,75 @@ impl Access {
         }
     }
 
-    /// Every field of every record must be one the caller may write: a
-    /// hidden column is 403, anything else the view lacks is `unknown_field`.
-    fn check_fields(&self, records: &[Record], updating: bool) -> ApiResult<()> {
+    /// Every record must fit the caller's view of the table's schema, the one
+    /// `_spec` publishes (`openapi::check_value`), before any connector sees it,
+    /// so every engine answers alike: a hidden column is 403; a field the view
+    /// lacks 400 `unknown_field`; a wrong value 422 `type_mismatch`; null in a
+    /// non-null column 422 `not_null_violation`; on insert a missing required
+    /// field 422 `missing_field`. `context` has the field, the record's index
+    /// and the JSON pointer to the value in the body.
+    ///
+    /// Names decide for the whole request (`Err`); a wrong value fails its
+    /// record (returned), which a `continue=true` batch reports beside the
+    /// records that were written.
+    fn check_records(
+        &self,
+        records: &[Record],
+        insert: bool,
+        body: Option<&Value>,
+    ) -> ApiResult<Vec<(usize, ApiError)>> {
+        let at = |i: usize, f: &str| json!({"field": f, "index": i, "path": pointer(body, i, f)});
         for (i, r) in records.iter().enumerate() {
             if let Some(f) = r.keys().find(|f| self.view.is_withheld(f)) {
                 return Err(ApiError::new(
                     Code::Forbidden,
                     format!("this role may not write '{f}'"),
                 )
-                .with_context(json!({"field": f, "index": i})));
+                .with_context(at(i, f)));
             }
         }
+        let view = &self.view;
         for (i, r) in records.iter().enumerate() {
-            if let Some(f) = r.keys().find(|f| !self.view.accepts_field(f, updating)) {
-                return Err(ApiError::unknown_field(&self.view.name, f)
-                    .with_context(json!({"field": f, "index": i})));
+            if let Some(f) = r.keys().find(|f| !view.accepts_field(f, !insert)) {
+                return Err(ApiError::unknown_field(&view.name, f).with_context(at(i, f)));
+            }
+            // a schemaless collection requires nothing: its schema is only a sample
+            if insert
+                && !view.inferred
+                && let Some(c) = view
+                    .columns
+                    .iter()
+                    .find(|c| c.is_required() && r.get(&c.name).is_none_or(Value::is_null))
+            {
+                return Err(
+                    ApiError::new(Code::MissingField, format!("'{}' is required", c.name))
+                        .with_context(at(i, &c.name)),
+                );
             }
         }
-        Ok(())
+        let mut invalid = Vec::new();
+        for (i, r) in records.iter().enumerate() {
+            let wrong = r.iter().find_map(|(f, v)| {
+                let c = view.column(f)?;
+                if v.is_null() {
+                    return (!c.allow_null).then(|| {
+                        ApiError::new(Code::NotNullViolation, format!("'{f}' may not be null"))
+                            .with_context(at(i, f))
+                    });
+                }
+                let expected = openapi::check_value(c, v).err()?;
+                let mut ctx = at(i, f);
+                ctx["expected"] = json!(expected);
+                Some(
+                    ApiError::new(Code::TypeMismatch, format!("'{f}' expects {expected}"))
+                        .with_context(ctx),
+                )
+            });
+            if let Some(e) = wrong {
+                invalid.push((i, e));
+            }
+        }
+        Ok(invalid)
     }
 
     /// Rows without the hidden columns (a key the caller may not see included).
@@ -529,6 +580,22 @@ fn order_by_ids(
 
 // ------------------------------------------------------------------ writes
 
+/// The JSON pointer to field `f` of record `i` in a write body as it was sent.
+fn pointer(body: Option<&Value>, i: usize, f: &str) -> String {
+    let f = f.replace('~', "~0").replace('/', "~1");
+    match body {
+        Some(Value::Array(_)) => format!("/{i}/{f}"),
+        Some(Value::Object(o)) if o.contains_key("resource") => {
+            if o.get("resource").is_some_and(Value::is_array) {
+                format!("/resource/{i}/{f}")
+            } else {
+                format!("/resource/{f}")
+            }
+        }
+        _ => format!("/{f}"),
+    }
+}
+
 /// The records of a write body: `{"resource": [...]}`, a bare array, or one object.
 fn body_records(body: Option<&Value>) -> ApiResult<Vec<Record>> {
     let list = match body {
@@ -595,33 +662,20 @@ fn returning(table: &Table, p: &Params) -> ApiResult<Vec<String>> {
 async fn create(service: &Service, table: &Arc<Table>, access: &Access, op: &TableOp) -> Answer {
     let view = &access.view;
     let records = body_records(op.body.as_ref())?;
-    access.check_fields(&records, false)?;
-    // a schemaless collection requires nothing: its schema is only a sample
-    for (i, r) in records.iter().enumerate().filter(|_| !table.inferred) {
-        if let Some(c) = view
-            .columns
-            .iter()
-            .find(|c| c.is_required() && r.get(&c.name).is_none_or(Value::is_null))
-        {
-            return Err(
-                ApiError::new(Code::MissingField, format!("'{}' is required", c.name))
-                    .with_context(json!({"field": c.name, "index": i})),
-            );
-        }
-    }
-    let req = InsertRequest {
-        table: table.clone(),
-        records,
-        returning: returning(view, &op.params)?,
-        batch: batch_mode(&op.params)?,
-        check: access.filter.clone(),
-    };
-    let outcomes = service
-        .connector
-        .insert(&req)
-        .await
-        .map_err(connector_err(true))?;
-    write_response(outcomes, req.batch, StatusCode::CREATED, false, access)
+    let invalid = access.check_records(&records, true, op.body.as_ref())?;
+    let (returning, batch) = (returning(view, &op.params)?, batch_mode(&op.params)?);
+    let outcomes = write_checked(records, invalid, batch, |records| async move {
+        let req = InsertRequest {
+            table: table.clone(),
+            records,
+            returning,
+            batch,
+            check: access.filter.clone(),
+        };
+        service.connector.insert(&req).await
+    })
+    .await?;
+    write_response(outcomes, batch, StatusCode::CREATED, false, access)
 }
 
 /// The items of an update or delete, from the selector the request used,
@@ -759,74 +813,130 @@ async fn update(service: &Service, table: &Arc<Table>, access: &Access, op: &Tab
     }
     let (items, bare) = write_items(access, op, true)?;
     let values: Vec<Record> = items.iter().map(|i| i.values.clone()).collect();
-    access.check_fields(&values, true)?;
-    let req = UpdateRequest {
-        table: table.clone(),
-        items,
-        replace,
-        returning: returning(&access.view, &op.params)?,
-        batch: batch_mode(&op.params)?,
-        check: access.filter.clone(),
-    };
-    let outcomes = service
-        .connector
-        .update(&req)
-        .await
-        .map_err(connector_err(true))?;
-    write_response(outcomes, req.batch, StatusCode::OK, bare, access)
+    let invalid = access.check_records(&values, false, op.body.as_ref())?;
+    let (returning, batch) = (
+        returning(&access.view, &op.params)?,
+        batch_mode(&op.params)?,
+    );
+    let outcomes = write_checked(items, invalid, batch, |items| async move {
+        let req = UpdateRequest {
+            table: table.clone(),
+            items,
+            replace,
+            returning,
+            batch,
+            check: access.filter.clone(),
+        };
+        service.connector.update(&req).await
+    })
+    .await?;
+    write_response(outcomes, batch, StatusCode::OK, bare, access)
 }
 
 async fn delete(service: &Service, table: &Arc<Table>, access: &Access, op: &TableOp) -> Answer {
     let (items, bare) = write_items(access, op, false)?;
-    let req = DeleteRequest {
-        table: table.clone(),
-        items,
-        returning: returning(&access.view, &op.params)?,
-        batch: batch_mode(&op.params)?,
-    };
-    let outcomes = service
-        .connector
-        .delete(&req)
-        .await
-        .map_err(connector_err(true))?;
-    write_response(outcomes, req.batch, StatusCode::OK, bare, access)
+    let (returning, batch) = (
+        returning(&access.view, &op.params)?,
+        batch_mode(&op.params)?,
+    );
+    let outcomes = write_checked(items, Vec::new(), batch, |items| async move {
+        let req = DeleteRequest {
+            table: table.clone(),
+            items,
+            returning,
+            batch,
+        };
+        service.connector.delete(&req).await
+    })
+    .await?;
+    write_response(outcomes, batch, StatusCode::OK, bare, access)
+}
+
+/// One record's part in a write.
+enum Outcome {
+    /// Written; the affected rows.
+    Done(Vec<Record>),
+    Failed(ApiError),
+    /// Not attempted (an atomic batch that failed elsewhere).
+    Skipped,
+}
+
+/// Writes the items that passed the checks with `write` (unless an atomic
+/// batch already failed them) and puts each outcome back at its item's index.
+async fn write_checked<T, F, Fut>(
+    items: Vec<T>,
+    invalid: Vec<(usize, ApiError)>,
+    mode: BatchMode,
+    write: F,
+) -> ApiResult<Vec<Outcome>>
+where
+    F: FnOnce(Vec<T>) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<ItemOutcome>, gatehouse_core::ConnectorError>>,
+{
+    let total = items.len();
+    let mut out: Vec<Outcome> = (0..total).map(|_| Outcome::Skipped).collect();
+    let mut bad = vec![false; total];
+    for (i, e) in invalid {
+        bad[i] = true;
+        out[i] = Outcome::Failed(e);
+    }
+    let stop = bad.iter().any(|b| *b) && mode == BatchMode::Atomic;
+    let (indexes, good): (Vec<usize>, Vec<T>) = items
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| !bad[*i])
+        .unzip();
+    if stop || good.is_empty() {
+        return Ok(out);
+    }
+    let done = write(good).await.map_err(connector_err(true))?;
+    for (i, o) in indexes.into_iter().zip(done) {
+        out[i] = match o {
+            ItemOutcome::Done(rows) => Outcome::Done(rows),
+            ItemOutcome::Failed(e) => Outcome::Failed(ApiError::from_connector(e, true)),
+            ItemOutcome::Skipped => Outcome::Skipped,
+        };
+    }
+    Ok(out)
 }
 
 /// The answer to a write: the affected records, or the contract's batch error.
 fn write_response(
-    mut outcomes: Vec<ItemOutcome>,
+    mut outcomes: Vec<Outcome>,
     mode: BatchMode,
     ok: StatusCode,
     bare: bool,
     access: &Access,
 ) -> Answer {
     for o in &mut outcomes {
-        if let ItemOutcome::Done(rows) = o {
+        if let Outcome::Done(rows) = o {
             access.strip(rows);
         }
     }
     let single = outcomes.len() == 1;
-    let failed: Vec<(usize, ApiError)> = outcomes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, o)| match o {
-            ItemOutcome::Failed(e) => Some((i, ApiError::from_connector(e.clone(), true))),
-            _ => None,
-        })
-        .collect();
-    if failed.is_empty() {
-        let mut rows: Vec<Value> = Vec::new();
-        for o in outcomes {
-            if let ItemOutcome::Done(rs) = o {
-                rows.extend(rs.into_iter().map(Value::Object));
+    let mut failed: Vec<(usize, ApiError)> = Vec::new();
+    let mut results: Vec<Value> = Vec::with_capacity(outcomes.len());
+    let mut rows: Vec<Value> = Vec::new();
+    for (i, o) in outcomes.into_iter().enumerate() {
+        match o {
+            Outcome::Done(rs) => {
+                let rs: Vec<Value> = rs.into_iter().map(Value::Object).collect();
+                rows.extend(rs.iter().cloned());
+                results.push(Value::Array(rs));
             }
+            Outcome::Failed(e) => {
+                failed.push((i, e));
+                results.push(Value::Null);
+            }
+            Outcome::Skipped => results.push(Value::Null),
         }
+    }
+    if failed.is_empty() {
         if bare {
             return Ok((ok, rows.into_iter().next().unwrap_or_else(|| json!({}))));
         }
         return Ok((ok, json!({ "resource": rows })));
     }
-    let mut failed = failed;
     if single {
         return Err(failed.remove(0).1);
     }
@@ -846,25 +956,14 @@ fn write_response(
             e.status = Some(first.1.status());
             Err(e)
         }
-        BatchMode::Continue => {
-            let results: Vec<Value> = outcomes
-                .into_iter()
-                .map(|o| match o {
-                    ItemOutcome::Done(rs) => {
-                        Value::Array(rs.into_iter().map(Value::Object).collect())
-                    }
-                    _ => Value::Null,
-                })
-                .collect();
-            Err(ApiError::new(
-                Code::BatchFailed,
-                format!(
-                    "{} of {} records failed; the others were written",
-                    indexes.len(),
-                    results.len()
-                ),
-            )
-            .with_context(json!({"failed": indexes, "errors": errors, "resource": results})))
-        }
+        BatchMode::Continue => Err(ApiError::new(
+            Code::BatchFailed,
+            format!(
+                "{} of {} records failed; the others were written",
+                indexes.len(),
+                results.len()
+            ),
+        )
+        .with_context(json!({"failed": indexes, "errors": errors, "resource": results}))),
     }
 }

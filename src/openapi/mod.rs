@@ -38,12 +38,8 @@ pub fn column_schema(c: &Column) -> Value {
         }
         if c.allow_null && !c.is_primary_key {
             // 3.1: nullability is a type list
-            match o.get("type").cloned() {
-                Some(Value::String(t)) => {
-                    o.insert("type".into(), json!([t, "null"]));
-                }
-                None if c.api_type == ApiType::Json => {}
-                _ => {}
+            if let Some(Value::String(t)) = o.get("type").cloned() {
+                o.insert("type".into(), json!([t, "null"]));
             }
         }
         if c.auto_increment || c.generated {
@@ -54,6 +50,98 @@ pub fn column_schema(c: &Column) -> Value {
         }
     }
     s
+}
+
+/// Whether `v` (not null) is a value of `c`'s schema, as [`column_schema`]
+/// describes it: the check every write body goes through before a connector,
+/// so every engine refuses the same values. `Err` says what was expected.
+///
+/// Two input forms are accepted beyond the schema, as the contract always
+/// has: a number as numeric text (so a client whose numbers are doubles can
+/// still send a 64-bit integer or an exact decimal; an integer column takes
+/// integer text only), and 0/1 for a boolean.
+pub fn check_value(c: &Column, v: &Value) -> Result<(), String> {
+    use gatehouse_core::value::{is_date, is_datetime, is_time, is_uuid};
+    let ok = match c.api_type {
+        ApiType::Integer | ApiType::Bigint => match v {
+            Value::Number(n) => n.as_i64().is_some() || n.as_u64().is_some(),
+            Value::String(s) => s.trim().parse::<i64>().is_ok(),
+            _ => false,
+        },
+        ApiType::Decimal | ApiType::Float => match v {
+            Value::Number(_) => true,
+            Value::String(s) => plain_decimal(s.trim()),
+            _ => false,
+        },
+        ApiType::Boolean => v.is_boolean() || matches!(v.as_u64(), Some(0 | 1)),
+        ApiType::String | ApiType::Text => v.is_string(),
+        ApiType::Date => v.as_str().is_some_and(is_date),
+        ApiType::Time => v.as_str().is_some_and(is_time),
+        ApiType::Datetime | ApiType::Timestamp => v.as_str().is_some_and(is_datetime),
+        ApiType::Uuid => v.as_str().is_some_and(is_uuid),
+        ApiType::Binary => v.as_str().is_some_and(is_base64),
+        ApiType::Json => true,
+        ApiType::ObjectId => v
+            .as_str()
+            .is_some_and(|s| s.len() == 24 && s.bytes().all(|b| b.is_ascii_hexdigit())),
+        ApiType::Array => v.is_array(),
+        ApiType::Object => v.is_object(),
+    };
+    if !ok {
+        return Err(expected(c.api_type).to_string());
+    }
+    if let (Some(max), Some(s)) = (c.length, v.as_str())
+        && c.api_type.is_textual()
+        && i64::try_from(s.chars().count()).unwrap_or(i64::MAX) > max
+    {
+        return Err(format!("at most {max} characters"));
+    }
+    Ok(())
+}
+
+/// `-?digits[.digits][e[+-]digits]`
+fn plain_decimal(s: &str) -> bool {
+    let s = s.strip_prefix('-').unwrap_or(s);
+    let (mantissa, exp) = match s.split_once(['e', 'E']) {
+        Some((m, e)) => (m, Some(e)),
+        None => (s, None),
+    };
+    let digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
+    let m_ok = match mantissa.split_once('.') {
+        Some((i, f)) => digits(i) && digits(f),
+        None => digits(mantissa),
+    };
+    let e_ok = exp.is_none_or(|e| digits(e.strip_prefix(['-', '+']).unwrap_or(e)));
+    m_ok && e_ok
+}
+
+fn is_base64(s: &str) -> bool {
+    use base64::Engine;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    const BASE64: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    BASE64.decode(s).is_ok()
+}
+
+/// What a value of `t` looks like, for error messages.
+pub fn expected(t: ApiType) -> &'static str {
+    match t {
+        ApiType::Integer | ApiType::Bigint => "an integer",
+        ApiType::Decimal | ApiType::Float => "a number",
+        ApiType::Boolean => "true or false",
+        ApiType::String | ApiType::Text => "a string",
+        ApiType::Date => "a date (YYYY-MM-DD)",
+        ApiType::Time => "a time (HH:MM[:SS])",
+        ApiType::Datetime | ApiType::Timestamp => "an RFC 3339 date-time",
+        ApiType::Uuid => "a UUID string",
+        ApiType::Binary => "base64 text",
+        ApiType::Json => "any JSON value",
+        ApiType::ObjectId => "a 24-digit hex ObjectId string",
+        ApiType::Array => "an array",
+        ApiType::Object => "an object",
+    }
 }
 
 /// The schema of a table's records; `required` lists what an insert must give.
@@ -519,6 +607,60 @@ pub fn service_document(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn values_are_checked_as_the_schema_says() {
+        use gatehouse_core::ApiType as T;
+        let col = |t: T, len: Option<i64>| {
+            let mut c = Column::new("f", t, "x");
+            c.length = len;
+            c
+        };
+        for (t, v, ok) in [
+            (T::Integer, json!(5), true),
+            (T::Integer, json!("5"), true),
+            (T::Integer, json!(5.5), false),
+            (T::Integer, json!("five"), false),
+            (T::Bigint, json!(9007199254740993u64), true),
+            (T::Decimal, json!("98765.432100"), true),
+            (T::Decimal, json!("-1e5"), true),
+            (T::Decimal, json!("1,5"), false),
+            (T::Decimal, json!(true), false),
+            (T::Float, json!(0.25), true),
+            (T::Float, json!([1]), false),
+            (T::Boolean, json!(false), true),
+            (T::Boolean, json!(1), true),
+            (T::Boolean, json!(2), false),
+            (T::Boolean, json!("yes"), false),
+            (T::String, json!("x"), true),
+            (T::String, json!(5), false),
+            (T::Date, json!("2024-02-29"), true),
+            (T::Date, json!("29/02/2024"), false),
+            (T::Time, json!("23:59:59"), true),
+            (T::Timestamp, json!("2024-02-29T23:59:59Z"), true),
+            (T::Datetime, json!("yesterday"), false),
+            (T::Uuid, json!("123e4567-e89b-12d3-a456-426614174000"), true),
+            (T::Uuid, json!("123"), false),
+            (T::Binary, json!("AAEC/w=="), true),
+            (T::Binary, json!("not base64!"), false),
+            (T::Json, json!({"any": [1]}), true),
+            (T::ObjectId, json!("65a1b2c3d4e5f60718293a4b"), true),
+            (T::ObjectId, json!("65a1"), false),
+            (T::Array, json!([1]), true),
+            (T::Array, json!({}), false),
+            (T::Object, json!({}), true),
+        ] {
+            assert_eq!(check_value(&col(t, None), &v).is_ok(), ok, "{t:?} {v}");
+        }
+        // lengths count characters, not bytes
+        let c = col(T::String, Some(3));
+        assert!(check_value(&c, &json!("äöü")).is_ok());
+        assert_eq!(
+            check_value(&c, &json!("abcd")),
+            Err("at most 3 characters".to_string())
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -223,4 +223,6 @@ macro_rules! conformance {
     )*};
 }
 
-conformance!(read, filter, write, batch, schema, values, errors);
+conformance!(
+    read, filter, write, batch, schema, values, errors, validation
+);
