@@ -45,6 +45,7 @@ fn store_failed(e: sqlx::Error) -> ApiError {
 }
 
 /// `POST /api/user/session {"email", "password"}`
+#[utoipa::path(operation_id = "system.session.login", post, path = "/user/session", tag = "session", summary = "Log in", request_body = crate::openapi::system::LoginInput, responses((status = 200, description = "A session token", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody)))]
 pub async fn login(
     State(state): State<Arc<AppState>>,
     JsonBody(body): JsonBody,
@@ -97,6 +98,7 @@ fn ttl(state: &AppState) -> i64 {
 }
 
 /// `GET /api/user/session`: the caller's session, as `authenticate` found it.
+#[utoipa::path(operation_id = "system.session.show", get, path = "/user/session", tag = "session", summary = "The current session", responses((status = 200, description = "The session", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody)))]
 pub async fn show(principal: Principal) -> ApiResult<Json<Value>> {
     let Some(su) = &principal.user else {
         return Err(unauthorized(
@@ -129,6 +131,7 @@ fn presented_session(
 
 /// `PUT /api/user/session`: a new token for the session, while it may still be
 /// refreshed (`refresh_ttl_secs` after login); the previous token stops working.
+#[utoipa::path(operation_id = "system.session.refresh", put, path = "/user/session", tag = "session", summary = "Exchange a token for a new one", responses((status = 200, description = "A new session token", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody)))]
 pub async fn refresh(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -168,6 +171,7 @@ pub async fn refresh(
 
 /// `DELETE /api/user/session`: log out; the token stops working everywhere.
 /// Only a live token gets here (`authenticate` checked it).
+#[utoipa::path(operation_id = "system.session.logout", delete, path = "/user/session", tag = "session", summary = "Log out", responses((status = 200, description = "Logged out", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody)))]
 pub async fn logout(
     State(state): State<Arc<AppState>>,
     principal: Principal,

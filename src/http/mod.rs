@@ -31,6 +31,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 fn api_routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
     Router::new()
         .route("/", get(list_services))
+        .route("/_spec", get(spec::instance))
         .route(
             "/user/session",
             get(auth::session::show)

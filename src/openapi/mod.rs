@@ -5,6 +5,8 @@
 //! A document is built for a caller: it shows the tables the caller's role may
 //! read and leaves out the columns hidden from it, like `_table` and `_schema`.
 
+pub mod system;
+
 use gatehouse_core::{ApiType, Column, Table};
 use serde_json::{Map, Value, json};
 
@@ -603,6 +605,115 @@ pub fn service_document(
         },
         "security": [{"api_key": []}, {"api_key_query": []}, {"session": []}, {"session_header": []}, {}],
     })
+}
+
+/// The whole instance in one document: each service's document under its
+/// own names (component `{service}.{name}`, tags `{service}.{table}`), and the
+/// system API (utoipa) beside them.
+pub fn instance_document(services: Vec<(String, Value)>, system: Value) -> Value {
+    let mut doc = json!({
+        "openapi": "3.1.0",
+        "info": {"title": "Gatehouse", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "Every service this caller may see, and the system API."},
+        "servers": [{"url": "/api"}],
+        "paths": {},
+        "components": {
+            "schemas": {"Error": error_schema()},
+            "parameters": parameters(),
+            "responses": {"Error": {"description": "An error, in the contract's envelope", "content": json_content(reference("schemas", "Error"))}},
+            "securitySchemes": security_schemes(),
+        },
+        "security": [{"api_key": []}, {"api_key_query": []}, {"session": []}, {"session_header": []}, {}],
+    });
+    let mut add = |part: Value| {
+        for section in ["paths", "components/schemas"] {
+            let from = part
+                .pointer(&format!("/{section}"))
+                .and_then(Value::as_object);
+            if let (Some(from), Some(Value::Object(to))) =
+                (from, doc.pointer_mut(&format!("/{section}")))
+            {
+                for (k, v) in from {
+                    to.entry(k.clone()).or_insert_with(|| v.clone());
+                }
+            }
+        }
+    };
+    add(system);
+    for (service, mut d) in services {
+        let prefix = format!("{service}.");
+        let renamed = |name: &str| {
+            if name == "Error" {
+                name.to_string()
+            } else {
+                format!("{prefix}{name}")
+            }
+        };
+        if let Some(Value::Object(schemas)) = d.pointer_mut("/components/schemas") {
+            let old = std::mem::take(schemas);
+            *schemas = old.into_iter().map(|(k, v)| (renamed(&k), v)).collect();
+        }
+        rename_refs(&mut d, &|name| renamed(name), &prefix);
+        add(d);
+    }
+    doc
+}
+
+/// Rewrites `$ref`s to component schemas, operation ids and tags of one
+/// service's document for the instance document.
+fn rename_refs(v: &mut Value, renamed: &dyn Fn(&str) -> String, prefix: &str) {
+    const SCHEMAS: &str = "#/components/schemas/";
+    match v {
+        Value::Object(o) => {
+            for (k, x) in o.iter_mut() {
+                match (k.as_str(), x) {
+                    ("$ref", Value::String(r)) if r.starts_with(SCHEMAS) => {
+                        *r = format!("{SCHEMAS}{}", renamed(&r[SCHEMAS.len()..]));
+                    }
+                    ("operationId", Value::String(id)) => *id = format!("{prefix}{id}"),
+                    ("tags", Value::Array(tags)) => {
+                        for t in tags.iter_mut() {
+                            if let Value::String(s) = t {
+                                *s = format!("{prefix}{s}");
+                            }
+                        }
+                    }
+                    (_, x) => rename_refs(x, renamed, prefix),
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| rename_refs(x, renamed, prefix)),
+        _ => {}
+    }
+}
+
+/// A document as YAML text.
+pub fn to_yaml(doc: &Value) -> Result<String, serde_norway::Error> {
+    fn convert(v: &Value) -> serde_norway::Value {
+        use serde_norway::Value as Y;
+        match v {
+            Value::Null => Y::Null,
+            Value::Bool(b) => Y::Bool(*b),
+            // arbitrary-precision numbers: through their text, exactly where they fit
+            Value::Number(n) => {
+                if let Some(i) = n.as_i64() {
+                    Y::Number(i.into())
+                } else if let Some(u) = n.as_u64() {
+                    Y::Number(u.into())
+                } else {
+                    Y::Number(n.as_f64().unwrap_or(f64::NAN).into())
+                }
+            }
+            Value::String(s) => Y::String(s.clone()),
+            Value::Array(a) => Y::Sequence(a.iter().map(convert).collect()),
+            Value::Object(o) => Y::Mapping(
+                o.iter()
+                    .map(|(k, v)| (Y::String(k.clone()), convert(v)))
+                    .collect(),
+            ),
+        }
+    }
+    serde_norway::to_string(&convert(doc))
 }
 
 #[cfg(test)]

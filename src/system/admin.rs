@@ -61,11 +61,13 @@ fn body_object(body: Option<Value>) -> ApiResult<Map<String, Value>> {
     }
 }
 
+#[utoipa::path(operation_id = "system.service.list", get, path = "/system/service", tag = "system", summary = "List services", responses((status = 200, description = "The services", body = crate::openapi::system::ListBody), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody)))]
 pub async fn list(State(state): State<Arc<AppState>>, _: Admin) -> Json<Value> {
     let list: Vec<Value> = state.registry.all().iter().map(|s| s.describe()).collect();
     Json(json!({ "resource": list }))
 }
 
+#[utoipa::path(operation_id = "system.service.get", get, path = "/system/service/{name}", tag = "system", summary = "Show a service", params(("name" = String, Path, description = "Service name")), responses((status = 200, description = "The service (secrets masked)", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody), (status = 404, description = "Not found", body = crate::openapi::system::ErrorBody)))]
 pub async fn get(
     State(state): State<Arc<AppState>>,
     _: Admin,
@@ -107,6 +109,7 @@ async fn save(state: &AppState, def: Definition, create: bool) -> ApiResult<Valu
     Ok(shown)
 }
 
+#[utoipa::path(operation_id = "system.service.create", post, path = "/system/service", tag = "system", summary = "Register a service", request_body = crate::openapi::system::ServiceInput, responses((status = 201, description = "Registered and introspected", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody)))]
 pub async fn create(
     State(state): State<Arc<AppState>>,
     _: Admin,
@@ -145,6 +148,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(shown)).into_response())
 }
 
+#[utoipa::path(operation_id = "system.service.update", patch, path = "/system/service/{name}", tag = "system", summary = "Change a service", params(("name" = String, Path, description = "Service name")), request_body = crate::openapi::system::ServiceInput, responses((status = 200, description = "Changed and re-introspected", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody), (status = 404, description = "Not found", body = crate::openapi::system::ErrorBody)))]
 pub async fn update(
     State(state): State<Arc<AppState>>,
     _: Admin,
@@ -200,6 +204,7 @@ pub async fn update(
     Ok(Json(save(&state, def, false).await?))
 }
 
+#[utoipa::path(operation_id = "system.service.delete", delete, path = "/system/service/{name}", tag = "system", summary = "Remove a service", params(("name" = String, Path, description = "Service name")), responses((status = 200, description = "Removed", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody), (status = 404, description = "Not found", body = crate::openapi::system::ErrorBody)))]
 pub async fn delete(
     State(state): State<Arc<AppState>>,
     _: Admin,
@@ -225,6 +230,7 @@ pub async fn delete(
     Ok(Json(json!({ "name": name })))
 }
 
+#[utoipa::path(operation_id = "system.service.refresh", post, path = "/system/service/{name}/_refresh", tag = "system", summary = "Re-read a service catalog", params(("name" = String, Path, description = "Service name")), responses((status = 200, description = "Refreshed", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody), (status = 404, description = "Not found", body = crate::openapi::system::ErrorBody)))]
 pub async fn refresh(
     State(state): State<Arc<AppState>>,
     _: Admin,

@@ -70,11 +70,13 @@ fn with_key(app: &crate::system::store::App, key: String) -> Value {
     v
 }
 
+#[utoipa::path(operation_id = "system.app.list", get, path = "/system/app", tag = "system", summary = "List apps", responses((status = 200, description = "The apps (never their keys)", body = crate::openapi::system::ListBody), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody)))]
 pub async fn list(State(state): State<Arc<AppState>>, _: Admin) -> ApiResult<Json<Value>> {
     let apps = state.store.apps().await.map_err(store_error)?;
     Ok(Json(json!({ "resource": apps })))
 }
 
+#[utoipa::path(operation_id = "system.app.get", get, path = "/system/app/{id}", tag = "system", summary = "Show an app", params(("id" = i64, Path, description = "App id")), responses((status = 200, description = "The app", body = crate::system::store::App), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody), (status = 404, description = "Not found", body = crate::openapi::system::ErrorBody)))]
 pub async fn get(
     State(state): State<Arc<AppState>>,
     _: Admin,
@@ -89,6 +91,7 @@ pub async fn get(
     Ok(Json(json!(a)))
 }
 
+#[utoipa::path(operation_id = "system.app.create", post, path = "/system/app", tag = "system", summary = "Create an app and its API key", request_body = crate::openapi::system::AppInput, responses((status = 201, description = "Created; `api_key` is shown this once", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody)))]
 pub async fn create(
     State(state): State<Arc<AppState>>,
     _: Admin,
@@ -105,6 +108,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(with_key(&app, key))).into_response())
 }
 
+#[utoipa::path(operation_id = "system.app.update", patch, path = "/system/app/{id}", tag = "system", summary = "Change an app", params(("id" = i64, Path, description = "App id")), request_body = crate::openapi::system::AppInput, responses((status = 200, description = "Changed", body = crate::system::store::App), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody), (status = 404, description = "Not found", body = crate::openapi::system::ErrorBody)))]
 pub async fn update(
     State(state): State<Arc<AppState>>,
     _: Admin,
@@ -122,6 +126,7 @@ pub async fn update(
 }
 
 /// `POST /api/system/app/{id}/_regenerate`: a new key; the old one stops working.
+#[utoipa::path(operation_id = "system.app.regenerate", post, path = "/system/app/{id}/_regenerate", tag = "system", summary = "Replace an app key", params(("id" = i64, Path, description = "App id")), responses((status = 200, description = "The new `api_key`, shown this once", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody), (status = 404, description = "Not found", body = crate::openapi::system::ErrorBody)))]
 pub async fn regenerate(
     State(state): State<Arc<AppState>>,
     _: Admin,
@@ -138,6 +143,7 @@ pub async fn regenerate(
     Ok(Json(with_key(&app, key)))
 }
 
+#[utoipa::path(operation_id = "system.app.delete", delete, path = "/system/app/{id}", tag = "system", summary = "Delete an app (revokes its key)", params(("id" = i64, Path, description = "App id")), responses((status = 200, description = "Deleted", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody), (status = 404, description = "Not found", body = crate::openapi::system::ErrorBody)))]
 pub async fn delete(
     State(state): State<Arc<AppState>>,
     _: Admin,

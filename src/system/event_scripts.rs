@@ -159,11 +159,13 @@ fn not_found(name: &str) -> ApiError {
     ApiError::not_found(format!("no script for event '{name}'"))
 }
 
+#[utoipa::path(operation_id = "system.event_script.list", get, path = "/system/event_script", tag = "system", summary = "List hook scripts (records and files)", responses((status = 200, description = "The scripts", body = crate::openapi::system::ListBody), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody)))]
 pub async fn list(State(state): State<Arc<AppState>>, _: Admin) -> ApiResult<Json<Value>> {
     Ok(Json(json!({ "resource": everything(&state).await? })))
 }
 
 /// The record of `name` if there is one, else its file.
+#[utoipa::path(operation_id = "system.event_script.get", get, path = "/system/event_script/{name}", tag = "system", summary = "Show a hook script", params(("name" = String, Path, description = "Event name")), responses((status = 200, description = "The script", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody), (status = 404, description = "Not found", body = crate::openapi::system::ErrorBody)))]
 pub async fn get(
     State(state): State<Arc<AppState>>,
     _: Admin,
@@ -177,6 +179,7 @@ pub async fn get(
 }
 
 /// `POST /{event}`: a new record (409 when one exists).
+#[utoipa::path(operation_id = "system.event_script.create", post, path = "/system/event_script/{name}", tag = "system", summary = "Create a hook script", params(("name" = String, Path, description = "Event name")), request_body = crate::openapi::system::ScriptInput, responses((status = 201, description = "Created", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody)))]
 pub async fn create(
     State(state): State<Arc<AppState>>,
     _: Admin,
@@ -195,6 +198,7 @@ pub async fn create(
 }
 
 /// `PUT /{event}`: creates or replaces the record.
+#[utoipa::path(operation_id = "system.event_script.replace", put, path = "/system/event_script/{name}", tag = "system", summary = "Create or replace a hook script", params(("name" = String, Path, description = "Event name")), request_body = crate::openapi::system::ScriptInput, responses((status = 200, description = "Saved", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody)))]
 pub async fn replace(
     State(state): State<Arc<AppState>>,
     _: Admin,
@@ -213,6 +217,7 @@ pub async fn replace(
 }
 
 /// `PATCH /{event}`: changes `content` and/or `is_active` of a record.
+#[utoipa::path(operation_id = "system.event_script.update", patch, path = "/system/event_script/{name}", tag = "system", summary = "Change a hook script", params(("name" = String, Path, description = "Event name")), request_body = crate::openapi::system::ScriptInput, responses((status = 200, description = "Changed", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody), (status = 404, description = "Not found", body = crate::openapi::system::ErrorBody)))]
 pub async fn update(
     State(state): State<Arc<AppState>>,
     _: Admin,
@@ -238,6 +243,7 @@ pub async fn update(
     Ok(Json(saved(&state, &name).await?))
 }
 
+#[utoipa::path(operation_id = "system.event_script.delete", delete, path = "/system/event_script/{name}", tag = "system", summary = "Delete a hook script", params(("name" = String, Path, description = "Event name")), responses((status = 200, description = "Deleted", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody), (status = 404, description = "Not found", body = crate::openapi::system::ErrorBody)))]
 pub async fn delete(
     State(state): State<Arc<AppState>>,
     _: Admin,

@@ -476,7 +476,7 @@ impl Store {
 }
 
 /// A user as the API shows it: never with the password hash.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct User {
     pub id: i64,
     pub email: String,
@@ -513,7 +513,7 @@ pub struct UserChange {
 }
 
 /// An app as the API shows it: its key is shown once, at creation, and never stored.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct App {
     pub id: i64,
     pub name: String,

@@ -98,11 +98,13 @@ fn not_found(id: i64) -> ApiError {
     ApiError::not_found(format!("user {id} not found"))
 }
 
+#[utoipa::path(operation_id = "system.user.list", get, path = "/system/user", tag = "system", summary = "List users", responses((status = 200, description = "The users", body = crate::openapi::system::ListBody), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody)))]
 pub async fn list(State(state): State<Arc<AppState>>, _: Admin) -> ApiResult<Json<Value>> {
     let users = state.store.users().await.map_err(store_error)?;
     Ok(Json(json!({ "resource": users })))
 }
 
+#[utoipa::path(operation_id = "system.user.get", get, path = "/system/user/{id}", tag = "system", summary = "Show a user", params(("id" = i64, Path, description = "User id")), responses((status = 200, description = "The user", body = crate::system::store::User), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody), (status = 404, description = "Not found", body = crate::openapi::system::ErrorBody)))]
 pub async fn get(
     State(state): State<Arc<AppState>>,
     _: Admin,
@@ -117,6 +119,7 @@ pub async fn get(
     Ok(Json(json!(u)))
 }
 
+#[utoipa::path(operation_id = "system.user.create", post, path = "/system/user", tag = "system", summary = "Create a user", request_body = crate::openapi::system::UserInput, responses((status = 201, description = "Created", body = crate::system::store::User), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody)))]
 pub async fn create(
     State(state): State<Arc<AppState>>,
     _: Admin,
@@ -130,6 +133,7 @@ pub async fn create(
 
 /// PATCH or PUT: the fields given change; a new password or `active: false`
 /// ends the user's sessions.
+#[utoipa::path(operation_id = "system.user.update", patch, path = "/system/user/{id}", tag = "system", summary = "Change a user (PUT too)", params(("id" = i64, Path, description = "User id")), request_body = crate::openapi::system::UserInput, responses((status = 200, description = "Changed", body = crate::system::store::User), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody), (status = 404, description = "Not found", body = crate::openapi::system::ErrorBody)))]
 pub async fn update(
     State(state): State<Arc<AppState>>,
     _: Admin,
@@ -146,6 +150,7 @@ pub async fn update(
     Ok(Json(json!(u)))
 }
 
+#[utoipa::path(operation_id = "system.user.delete", delete, path = "/system/user/{id}", tag = "system", summary = "Delete a user", params(("id" = i64, Path, description = "User id")), responses((status = 200, description = "Deleted", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody), (status = 404, description = "Not found", body = crate::openapi::system::ErrorBody)))]
 pub async fn delete(
     State(state): State<Arc<AppState>>,
     Admin(me): Admin,

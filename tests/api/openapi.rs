@@ -91,3 +91,93 @@ async fn the_document_shows_what_the_role_may_do() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn the_instance_document_has_every_service_and_the_system_api() {
+    let (Some(a), Some(b)) = (
+        fresh_db(Engine::Sqlite, None).await,
+        fresh_db(Engine::Sqlite, None).await,
+    ) else {
+        return;
+    };
+    let app = TestApp::with_policy("p, clerk, shop, _table/products, GET, allow\n").await;
+    app.register("shop", &a).await;
+    let r = app.call("GET /api/_spec", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    validate(&r.json);
+    let paths = r.json["paths"].as_object().unwrap();
+    for p in [
+        "/shop/_table/customers",
+        "/system/service",
+        "/system/event_script/{name}",
+        "/user/session",
+    ] {
+        assert!(paths.contains_key(p), "{p} missing");
+    }
+    assert!(r.json["components"]["schemas"]["shop.customers"].is_object());
+    assert!(r.json["components"]["schemas"]["User"].is_object());
+
+    // the same table names in two services keep their own components
+    app.register("depot", &b).await;
+    let r = app.call("GET /api/_spec", None).await;
+    validate(&r.json);
+    let refs = |svc: &str| {
+        r.json["paths"][format!("/{svc}/_table/customers/{{id}}")]["get"]["responses"]["200"]
+            ["content"]["application/json"]["schema"]["$ref"]
+            .clone()
+    };
+    assert_eq!(refs("shop"), "#/components/schemas/shop.customers");
+    assert_eq!(refs("depot"), "#/components/schemas/depot.customers");
+
+    // removed and refreshed services change the document
+    let r = app.call("DELETE /api/system/service/depot", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    a.exec("CREATE TABLE suppliers (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+        .await;
+    let r = app
+        .call("POST /api/system/service/shop/_refresh", None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = app.call("GET /api/_spec", None).await;
+    let paths = r.json["paths"].as_object().unwrap();
+    assert!(paths.contains_key("/shop/_table/suppliers"));
+    assert!(!paths.keys().any(|p| p.starts_with("/depot/")));
+
+    // a role sees its own part, and the session endpoints only
+    let key = app.api_key("clerk").await;
+    let r = app.as_key(&key, "GET /api/_spec", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    validate(&r.json);
+    let paths: Vec<&String> = r.json["paths"].as_object().unwrap().keys().collect();
+    assert!(paths.iter().any(|p| *p == "/shop/_table/products"));
+    assert!(
+        !paths.iter().any(|p| p.starts_with("/system/")),
+        "{paths:?}"
+    );
+    assert!(!paths.iter().any(|p| p.contains("customers")), "{paths:?}");
+}
+
+#[tokio::test]
+async fn documents_come_as_yaml_too() {
+    let Some(db) = fresh_db(Engine::Sqlite, None).await else {
+        return;
+    };
+    let app = TestApp::new().await;
+    app.register("shop", &db).await;
+    for path in ["/api/shop/_spec", "/api/_spec"] {
+        let json = app.call(&format!("GET {path}"), None).await.json;
+        let r = app.call(&format!("GET {path}?format=yaml"), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert!(
+            r.headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/yaml")
+        );
+        let yaml: Value = serde_norway::from_str(&r.text).unwrap();
+        assert_eq!(yaml, json, "{path}: YAML and JSON differ");
+    }
+    let r = app.call("GET /api/shop/_spec?format=xml", None).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert_eq!(r.json["error"]["code"], "invalid_parameter");
+}
