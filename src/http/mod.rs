@@ -1,6 +1,7 @@
 //! HTTP: the router, request-wide layers (request id, tracing, body limit,
 //! method tunnelling) and the small handlers that are not the table road.
 
+pub mod docs;
 pub mod error;
 pub mod schema;
 pub mod spec;
@@ -103,6 +104,11 @@ pub fn router(state: Arc<AppState>) -> Router {
     let app = Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
+        .route("/docs", get(docs::page))
+        .route("/docs/", get(docs::page))
+        .route("/docs/swagger-ui-bundle.js", get(docs::bundle))
+        .route("/docs/swagger-ui.css", get(docs::css))
+        .route("/docs/favicon-32x32.png", get(docs::icon))
         .nest("/api/v2", api_routes(state.clone()))
         .nest("/api", api_routes(state.clone()))
         .fallback(not_found)

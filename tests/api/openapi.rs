@@ -181,3 +181,40 @@ async fn documents_come_as_yaml_too() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
     assert_eq!(r.json["error"]["code"], "invalid_parameter");
 }
+
+#[tokio::test]
+async fn swagger_ui_is_served_from_the_binary() {
+    let app = TestApp::new().await;
+    let r = app.call_with("GET /docs", None, &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text.contains("/docs/swagger-ui-bundle.js"));
+    assert!(r.text.contains("/api/_spec"));
+    // nothing from elsewhere
+    assert!(
+        !r.text.contains("http://") && !r.text.contains("https://"),
+        "{}",
+        r.text
+    );
+    for (path, kind, min) in [
+        ("/docs/swagger-ui-bundle.js", "text/javascript", 1_000_000),
+        ("/docs/swagger-ui.css", "text/css", 100_000),
+        ("/docs/favicon-32x32.png", "image/png", 100),
+    ] {
+        let r = app.call_with(&format!("GET {path}"), None, &[]).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        assert!(
+            r.headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(kind),
+            "{path}"
+        );
+        assert!(r.text.len() > min, "{path} is {} bytes", r.text.len());
+    }
+    assert!(
+        app.call_with("GET /docs/swagger-ui-bundle.js", None, &[])
+            .await
+            .text
+            .contains("SwaggerUIBundle")
+    );
+}
