@@ -98,7 +98,7 @@ gh_start_mariadb() {
 
 # The PyPI servers and tools live in one venv under target/ (reused between local runs).
 GH_VENV="$(pwd)/target/test-venv"
-GH_PY_PKGS=(secantusdb==0.7.0b3 nx-27017==0.8.1 pysqlbridge==2.1.3 openapi-spec-validator==0.9.0)
+GH_PY_PKGS=(secantusdb==0.7.0b3 nx-27017==0.8.1 pysqlbridge==2.1.3 openapi-spec-validator==0.9.0 schemathesis==4.32.5)
 gh_venv() {
   local stamp="$GH_VENV/.gatehouse-${GH_PY_PKGS[*]// /_}"
   if [ -f "$stamp" ]; then return 0; fi
@@ -147,11 +147,13 @@ gh_start_sqlserver_bridge() {
   echo "test-env: pySQLbridge on port $port" >&2
 }
 
-# An independent OpenAPI 3.1 validator for the generated documents.
+# Independent tools for the generated documents: an OpenAPI 3.1 validator and
+# schemathesis (property-based requests checked against the document).
 gh_openapi_tools() {
   if [ -n "${GATEHOUSE_TEST_OPENAPI_VALIDATOR:-}" ]; then return 0; fi
-  gh_venv || { gh_fail_or_warn "could not install openapi-spec-validator from PyPI"; return; }
+  gh_venv || { gh_fail_or_warn "could not install openapi-spec-validator and schemathesis from PyPI"; return; }
   export GATEHOUSE_TEST_OPENAPI_VALIDATOR="$GH_VENV/bin/openapi-spec-validator"
+  export GATEHOUSE_TEST_SCHEMATHESIS="$GH_VENV/bin/schemathesis"
 }
 
 gh_stop_all() {

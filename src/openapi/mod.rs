@@ -22,9 +22,9 @@ pub fn column_schema(c: &Column) -> Value {
         ApiType::String | ApiType::Text => json!({"type": "string"}),
         ApiType::Date => json!({"type": "string", "format": "date"}),
         ApiType::Time => json!({"type": "string", "format": "time"}),
-        // without a time zone: RFC 3339 without the offset
+        // a date and time that may lack a zone (SQLite keeps what it was given)
         ApiType::Datetime => {
-            json!({"type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?$"})
+            json!({"type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?([Zz]|[+-]\\d{2}(:?\\d{2})?)?$"})
         }
         ApiType::Timestamp => json!({"type": "string", "format": "date-time"}),
         ApiType::Uuid => json!({"type": "string", "format": "uuid"}),
@@ -544,8 +544,9 @@ pub fn service_document(
                 {
                     continue;
                 }
+                // answers hold the fields asked for (`fields`), so no field is required in them
                 let (request, answer) = match (o.body, on_record) {
-                    (Body::None, _) => (None, if o.method == "get" { &one } else { &some }),
+                    (Body::None, _) => (None, &some),
                     (Body::Full, false) => (Some(body(&one)), &some),
                     (Body::Partial, false) => (Some(body(&some)), &some),
                     (Body::Full, true) => (
@@ -559,6 +560,8 @@ pub fn service_document(
                 };
                 let answer = if on_record {
                     answer.clone()
+                } else if o.method == "get" {
+                    json!({"oneOf": [envelope(answer), {"type": "integer", "minimum": 0, "description": "with count_only=true: the number of records"}]})
                 } else {
                     envelope(answer)
                 };

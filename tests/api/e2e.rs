@@ -118,3 +118,66 @@ async fn the_binary_registers_postgres_and_serves_it_at_once() {
         assert!(!log.contains(secret), "the log holds a secret:\n{log}");
     }
 }
+
+/// schemathesis (PyPI) sends property-based requests built from the demo
+/// service's document to the real binary: no answer may be a 5xx or break
+/// the document's response schemas.
+#[tokio::test]
+async fn schemathesis_finds_no_server_errors_or_schema_breaks_on_the_demo() {
+    let Some(st) = crate::common::env_url("GATEHOUSE_TEST_SCHEMATHESIS") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env("GATEHOUSE_ADMIN_KEY", "st-key")
+        .env("GATEHOUSE_SCRIPTS_DIR", dir.path().join("scripts"))
+        .env("GATEHOUSE_POLICIES_DIR", dir.path().join("policies"))
+        .env_remove("GATEHOUSE_CONFIG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let spec = loop {
+        if let Ok(r) = client
+            .get(format!("{base}/api/demo/_spec"))
+            .header("X-API-Key", "st-key")
+            .send()
+            .await
+            && r.status().is_success()
+        {
+            break r.text().await.unwrap();
+        }
+        assert!(Instant::now() < deadline, "the server did not come up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let file = dir.path().join("demo-spec.json");
+    std::fs::write(&file, spec).unwrap();
+    let out = tokio::process::Command::new(st)
+        .arg("run")
+        .arg(&file)
+        .args(["--url", &format!("{base}/api")])
+        .args(["-H", "X-API-Key: st-key"])
+        .args(["--checks", "not_a_server_error,response_schema_conformance"])
+        .args(["--max-examples", "10", "--seed", "1"])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .await
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "schemathesis found failures:\n{report}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(report.contains("Tested: 46"), "{report}");
+}

@@ -126,8 +126,8 @@ async fn the_instance_document_has_every_service_and_the_system_api() {
             ["content"]["application/json"]["schema"]["$ref"]
             .clone()
     };
-    assert_eq!(refs("shop"), "#/components/schemas/shop.customers");
-    assert_eq!(refs("depot"), "#/components/schemas/depot.customers");
+    assert_eq!(refs("shop"), "#/components/schemas/shop.customers.patch");
+    assert_eq!(refs("depot"), "#/components/schemas/depot.customers.patch");
 
     // removed and refreshed services change the document
     let r = app.call("DELETE /api/system/service/depot", None).await;

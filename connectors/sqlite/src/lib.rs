@@ -129,7 +129,10 @@ fn decode_row(row: &SqliteRow, cols: &[OutCol]) -> Result<Record, ConnectorError
                 _ => {
                     let s = <String as Decode<Sqlite>>::decode(raw).map_err(d)?;
                     match c.api_type {
-                        ApiType::Json => serde_json::from_str(&s).unwrap_or(Value::String(s)),
+                        // JSON documents are parsed; other text stays text
+                        ApiType::Json if s.trim_start().starts_with(['{', '[']) => {
+                            serde_json::from_str(&s).unwrap_or(Value::String(s))
+                        }
                         ApiType::Boolean if s == "true" || s == "false" => Value::Bool(s == "true"),
                         _ => Value::String(s),
                     }
@@ -224,7 +227,8 @@ pub fn api_type(declared: &str) -> ApiType {
         _ if t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT") => ApiType::String,
         _ if t.contains("BLOB") => ApiType::Binary,
         _ if t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB") => ApiType::Float,
-        "" => ApiType::String,
+        // no declared type (a view's expression): any storage class, so any value
+        "" => ApiType::Json,
         _ => ApiType::Decimal,
     }
 }
@@ -390,7 +394,7 @@ mod tests {
             ("DATETIME", ApiType::Datetime),
             ("DATE", ApiType::Date),
             ("JSON", ApiType::Json),
-            ("", ApiType::String),
+            ("", ApiType::Json),
         ] {
             assert_eq!(api_type(t), want, "{t}");
         }
