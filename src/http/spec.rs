@@ -35,7 +35,13 @@ pub async fn service(
         Some(doc) => respond(doc, &q),
         None => {
             state.policy.authorize(&caller, &service, "_spec", "GET")?;
-            let doc = openapi::service_document(&service, &title(&svc), None, &[], &|_, _| false);
+            let doc = openapi::service_document(
+                &service,
+                &title(&svc),
+                svc.description.as_deref(),
+                &[],
+                &|_, _| false,
+            );
             respond(doc, &q)
         }
     }

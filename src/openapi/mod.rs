@@ -63,7 +63,9 @@ pub fn column_schema(c: &Column) -> Value {
 /// still send a 64-bit integer or an exact decimal; an integer column takes
 /// integer text only), and 0/1 for a boolean.
 pub fn check_value(c: &Column, v: &Value) -> Result<(), String> {
-    use gatehouse_core::value::{is_date, is_datetime, is_time, is_uuid};
+    use gatehouse_core::value::{
+        decode_base64, is_date, is_datetime, is_decimal, is_time, is_uuid,
+    };
     let ok = match c.api_type {
         ApiType::Integer | ApiType::Bigint => match v {
             Value::Number(n) => n.as_i64().is_some() || n.as_u64().is_some(),
@@ -72,7 +74,7 @@ pub fn check_value(c: &Column, v: &Value) -> Result<(), String> {
         },
         ApiType::Decimal | ApiType::Float => match v {
             Value::Number(_) => true,
-            Value::String(s) => plain_decimal(s.trim()),
+            Value::String(s) => is_decimal(s.trim()),
             _ => false,
         },
         ApiType::Boolean => v.is_boolean() || matches!(v.as_u64(), Some(0 | 1)),
@@ -81,7 +83,7 @@ pub fn check_value(c: &Column, v: &Value) -> Result<(), String> {
         ApiType::Time => v.as_str().is_some_and(is_time),
         ApiType::Datetime | ApiType::Timestamp => v.as_str().is_some_and(is_datetime),
         ApiType::Uuid => v.as_str().is_some_and(is_uuid),
-        ApiType::Binary => v.as_str().is_some_and(is_base64),
+        ApiType::Binary => v.as_str().and_then(decode_base64).is_some(),
         ApiType::Json => true,
         ApiType::ObjectId => v
             .as_str()
@@ -99,32 +101,6 @@ pub fn check_value(c: &Column, v: &Value) -> Result<(), String> {
         return Err(format!("at most {max} characters"));
     }
     Ok(())
-}
-
-/// `-?digits[.digits][e[+-]digits]`
-fn plain_decimal(s: &str) -> bool {
-    let s = s.strip_prefix('-').unwrap_or(s);
-    let (mantissa, exp) = match s.split_once(['e', 'E']) {
-        Some((m, e)) => (m, Some(e)),
-        None => (s, None),
-    };
-    let digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
-    let m_ok = match mantissa.split_once('.') {
-        Some((i, f)) => digits(i) && digits(f),
-        None => digits(mantissa),
-    };
-    let e_ok = exp.is_none_or(|e| digits(e.strip_prefix(['-', '+']).unwrap_or(e)));
-    m_ok && e_ok
-}
-
-fn is_base64(s: &str) -> bool {
-    use base64::Engine;
-    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-    const BASE64: GeneralPurpose = GeneralPurpose::new(
-        &base64::alphabet::STANDARD,
-        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-    );
-    BASE64.decode(s).is_ok()
 }
 
 /// What a value of `t` looks like, for error messages.

@@ -141,18 +141,16 @@ async fn everything(state: &AppState) -> ApiResult<Vec<Value>> {
     Ok(out)
 }
 
+/// Takes the store's records into the registry and answers with `name`'s.
 async fn saved(state: &AppState, name: &str) -> ApiResult<Value> {
-    state
-        .hooks
-        .reload_records(&state.store)
-        .await
-        .map_err(store_error)?;
     let records = state.store.event_scripts().await.map_err(store_error)?;
-    records
+    let saved = records
         .iter()
         .find(|r| r.name == name)
         .map(|r| record_json(r, r.active))
-        .ok_or_else(|| not_found(name))
+        .ok_or_else(|| not_found(name));
+    state.hooks.set_records(records);
+    saved
 }
 
 fn not_found(name: &str) -> ApiError {

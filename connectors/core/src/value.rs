@@ -73,6 +73,19 @@ pub fn is_uuid(s: &str) -> bool {
             .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// Base64 as the API takes binary values: the standard alphabet, padding optional.
+pub const BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+);
+
+/// The bytes of a binary value given as base64 text.
+pub fn decode_base64(s: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    BASE64.decode(s).ok()
+}
+
 /// A JSON number's text: `-?digits[.digits][e[+-]digits]`.
 pub fn is_decimal(s: &str) -> bool {
     s.parse::<serde_json::Number>().is_ok() && !s.starts_with('+')

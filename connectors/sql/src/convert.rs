@@ -4,15 +4,9 @@
 
 use crate::ast::{Param, SqlValue};
 use base64::Engine;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use gatehouse_core::value::{is_date, is_datetime, is_decimal, is_time, is_uuid};
+use gatehouse_core::value::{decode_base64, is_date, is_datetime, is_decimal, is_time, is_uuid};
 use gatehouse_core::{ApiType, Column, ConnectorError, ErrorKind};
 use serde_json::Value;
-
-const BASE64: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
 
 fn invalid(col: &Column, expected: &str) -> ConnectorError {
     ConnectorError::public(
@@ -80,7 +74,7 @@ pub fn param(value: &Value, col: &Column) -> Result<Param, ConnectorError> {
         (ApiType::Uuid, Value::String(s)) if is_uuid(s) => SqlValue::Text(s.clone()),
         (ApiType::Uuid, _) => return Err(invalid(col, "a UUID string")),
         (ApiType::Binary, Value::String(s)) => {
-            SqlValue::Bytes(BASE64.decode(s).map_err(|_| invalid(col, "base64 text"))?)
+            SqlValue::Bytes(decode_base64(s).ok_or_else(|| invalid(col, "base64 text"))?)
         }
         (ApiType::Binary, _) => return Err(invalid(col, "base64 text")),
         (ApiType::Json, v) => SqlValue::Text(v.to_string()),
