@@ -167,8 +167,11 @@ gh_stop_all() {
 }
 trap gh_stop_all EXIT
 
-gh_start_postgres || return 1 2>/dev/null || exit 1
-gh_start_mariadb || return 1 2>/dev/null || exit 1
-gh_start_mongo || return 1 2>/dev/null || exit 1
-gh_start_sqlserver_bridge || return 1 2>/dev/null || exit 1
-gh_openapi_tools || return 1 2>/dev/null || exit 1
+# GATEHOUSE_TEST_SERVERS narrows what starts (bench/run.sh asks for "postgres").
+GH_WANT=" ${GATEHOUSE_TEST_SERVERS:-postgres mariadb mongo sqlserver-bridge openapi-tools} "
+gh_wanted() { [[ "$GH_WANT" == *" $1 "* ]]; }
+if gh_wanted postgres; then gh_start_postgres || return 1 2>/dev/null || exit 1; fi
+if gh_wanted mariadb; then gh_start_mariadb || return 1 2>/dev/null || exit 1; fi
+if gh_wanted mongo; then gh_start_mongo || return 1 2>/dev/null || exit 1; fi
+if gh_wanted sqlserver-bridge; then gh_start_sqlserver_bridge || return 1 2>/dev/null || exit 1; fi
+if gh_wanted openapi-tools; then gh_openapi_tools || return 1 2>/dev/null || exit 1; fi

@@ -72,6 +72,10 @@ pub struct AuthConfig {
     pub refresh_ttl_secs: u64,
     /// Shortest password accepted for a user.
     pub min_password_length: usize,
+    /// How long a resolved API key or session is remembered, in milliseconds
+    /// (0: look it up in the system store on every request). A revoked key or a
+    /// logout takes effect on other instances within this time.
+    pub credential_cache_ms: u64,
 }
 
 impl Default for AuthConfig {
@@ -80,6 +84,7 @@ impl Default for AuthConfig {
             session_ttl_secs: 24 * 3600,
             refresh_ttl_secs: 14 * 24 * 3600,
             min_password_length: 8,
+            credential_cache_ms: 1000,
         }
     }
 }

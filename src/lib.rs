@@ -104,7 +104,11 @@ pub async fn start(config: Config, boot: Bootstrap) -> Result<App, StartError> {
     std::fs::create_dir_all(dir).map_err(|e| StartError::DataDir(dir.display().to_string(), e))?;
     let cipher = Cipher::load(boot.secret_key.as_deref(), dir)?;
     let tokens = auth::token::Tokens::load(boot.jwt_secret.as_deref(), dir)?;
-    let store = Store::open(dir).await?;
+    let store = Store::open(
+        dir,
+        std::time::Duration::from_millis(config.auth.credential_cache_ms),
+    )
+    .await?;
     let limits = limits::Limits::new(&config.rate_limits).map_err(StartError::Config)?;
     let generated_admin = first_admin(&store, &boot).await?;
 

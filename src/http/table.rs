@@ -17,8 +17,8 @@ use axum::extract::{FromRequest, FromRequestParts, Path, RawQuery, Request, Stat
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use gatehouse_core::{
-    BatchMode, CountMode, DeleteRequest, Expr, InsertRequest, ItemOutcome, Record, SelectRequest,
-    Table, UpdateRequest, WriteItem,
+    BatchMode, CountMode, DeleteRequest, Expr, InsertRequest, ItemOutcome, Record, Rows,
+    SelectRequest, Table, UpdateRequest, WriteItem,
 };
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -312,27 +312,89 @@ async fn handle(state: &AppState, caller: &Principal, mut op: TableOp) -> ApiRes
             Code::MethodNotAllowed,
             "POST creates records on the table, not on one record",
         )),
-        Method::POST => create(&service, &table, &access, &op).await,
-        Method::PATCH | Method::PUT => update(&service, &table, &access, &op).await,
-        Method::DELETE => delete(&service, &table, &access, &op).await,
+        Method::POST => create(&service, &table, &access, &op)
+            .await
+            .map(Content::of),
+        Method::PATCH | Method::PUT => update(&service, &table, &access, &op)
+            .await
+            .map(Content::of),
+        Method::DELETE => delete(&service, &table, &access, &op)
+            .await
+            .map(Content::of),
         _ => Err(ApiError::new(
             Code::MethodNotAllowed,
             "this method is not allowed on a table",
         )),
     }?;
     // 6. Post-process hooks: they may reshape the answer.
-    let content = if scripts.post.is_empty() {
-        content
-    } else {
-        let mut event = op.event(&table.name, caller, Stage::Post);
-        event["response"] = json!({"status_code": status.as_u16()});
-        state.hooks.post(&scripts.post, event, content).await?
-    };
+    if scripts.post.is_empty() {
+        return Ok(content.into_response(status));
+    }
+    let mut event = op.event(&table.name, caller, Stage::Post);
+    event["response"] = json!({"status_code": status.as_u16()});
+    let content = state
+        .hooks
+        .post(&scripts.post, event, content.into_value()?)
+        .await?;
     Ok((status, Json(content)).into_response())
 }
 
 /// An answer before it becomes HTTP: hooks may still change its content.
 type Answer = ApiResult<(StatusCode, Value)>;
+
+/// What an answer carries: a value, or JSON text a read got from the database
+/// and sends on without building a tree of it (parsed only for a post hook).
+enum Content {
+    Value(Value),
+    Text(String),
+}
+
+impl Content {
+    fn of((status, v): (StatusCode, Value)) -> (StatusCode, Content) {
+        (status, Content::Value(v))
+    }
+
+    fn into_value(self) -> ApiResult<Value> {
+        match self {
+            Content::Value(v) => Ok(v),
+            Content::Text(t) => serde_json::from_str(&t)
+                .map_err(|e| internal(format!("an answer built from the database's JSON: {e}"))),
+        }
+    }
+
+    fn into_response(self, status: StatusCode) -> Response {
+        match self {
+            Content::Value(v) => (status, Json(v)).into_response(),
+            Content::Text(t) => (
+                status,
+                [(
+                    axum::http::header::CONTENT_TYPE,
+                    axum::http::HeaderValue::from_static("application/json"),
+                )],
+                t,
+            )
+                .into_response(),
+        }
+    }
+}
+
+/// A page of rows the database built as one JSON array, with the envelope
+/// around it; serialising copies each row's text as it is.
+#[derive(serde::Serialize)]
+struct RawPage<'a> {
+    resource: &'a [&'a serde_json::value::RawValue],
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    meta: serde_json::Map<String, Value>,
+}
+
+/// A fault of ours: logged, answered as a plain 500.
+fn internal(detail: String) -> ApiError {
+    ApiError::from_connector(gatehouse_core::ConnectorError::internal(detail), false)
+}
+
+fn rows_of(text: &str) -> ApiResult<Vec<&serde_json::value::RawValue>> {
+    serde_json::from_str(text).map_err(|e| internal(format!("rows from the database: {e}")))
+}
 
 fn connector_err(writing: bool) -> impl Fn(gatehouse_core::ConnectorError) -> ApiError {
     move |e| ApiError::from_connector(e, writing)
@@ -424,7 +486,12 @@ fn key_text(v: &Value) -> String {
 
 // ------------------------------------------------------------------ reads
 
-async fn read(service: &Service, table: &Arc<Table>, access: &Access, op: &TableOp) -> Answer {
+async fn read(
+    service: &Service,
+    table: &Arc<Table>,
+    access: &Access,
+    op: &TableOp,
+) -> ApiResult<(StatusCode, Content)> {
     let p = &op.params;
     let view = &access.view;
     let all_fields = || {
@@ -447,18 +514,20 @@ async fn read(service: &Service, table: &Arc<Table>, access: &Access, op: &Table
             offset: 0,
             count: CountMode::None,
         };
-        let mut out = service
+        let out = service
             .connector
             .select(&req)
             .await
             .map_err(connector_err(false))?;
-        return match out.rows.pop() {
-            Some(r) => Ok((StatusCode::OK, Value::Object(r))),
-            None => Err(ApiError::not_found(format!(
-                "record '{id}' not found in '{}'",
-                table.name
-            ))),
+        let found = match out.rows {
+            Rows::Json(text) => rows_of(&text)?
+                .first()
+                .map(|r| Content::Text(r.get().to_string())),
+            Rows::Records(mut rows) => rows.pop().map(|r| Content::Value(Value::Object(r))),
         };
+        return found.map(|c| (StatusCode::OK, c)).ok_or_else(|| {
+            ApiError::not_found(format!("record '{id}' not found in '{}'", table.name))
+        });
     }
 
     let mut filter = p.filter(view)?;
@@ -517,28 +586,57 @@ async fn read(service: &Service, table: &Arc<Table>, access: &Access, op: &Table
         .await
         .map_err(connector_err(false))?;
     if count == CountMode::Only {
-        return Ok((StatusCode::OK, json!(out.count.unwrap_or(0))));
+        return Ok((
+            StatusCode::OK,
+            Content::Value(json!(out.count.unwrap_or(0))),
+        ));
     }
-    let mut rows = out.rows;
     let mut meta = serde_json::Map::new();
-    if let Some((key, ids)) = ids {
-        rows = order_by_ids(rows, &key, &ids, &fields, &table.name)?;
-    } else if rows.len() as u64 > limit {
-        rows.truncate(limit as usize);
-        meta.insert("next".into(), json!(offset + limit));
-    }
     if let Some(c) = out.count
         && count == CountMode::WithRows
     {
         meta.insert("count".into(), json!(c));
     }
+    let next = |meta: &mut serde_json::Map<String, Value>| {
+        meta.insert("next".into(), json!(offset + limit));
+    };
+    let rows = match (out.rows, ids) {
+        (rows, Some((key, ids))) => order_by_ids(
+            rows.into_records().map_err(connector_err(false))?,
+            &key,
+            &ids,
+            &fields,
+            &table.name,
+        )?,
+        (Rows::Json(text), None) => {
+            let rows = rows_of(&text)?;
+            let keep = rows.len().min(usize::try_from(limit).unwrap_or(usize::MAX));
+            if rows.len() > keep {
+                next(&mut meta);
+            }
+            let page = RawPage {
+                resource: &rows[..keep],
+                meta,
+            };
+            let text =
+                serde_json::to_string(&page).map_err(|e| internal(format!("an answer: {e}")))?;
+            return Ok((StatusCode::OK, Content::Text(text)));
+        }
+        (Rows::Records(mut rows), None) => {
+            if rows.len() as u64 > limit {
+                rows.truncate(limit as usize);
+                next(&mut meta);
+            }
+            rows
+        }
+    };
     let mut body = json!({ "resource": rows });
     if !meta.is_empty()
         && let Some(o) = body.as_object_mut()
     {
         o.insert("meta".into(), Value::Object(meta));
     }
-    Ok((StatusCode::OK, body))
+    Ok((StatusCode::OK, Content::Value(body)))
 }
 
 /// The records for `ids`, in the order asked; 404 when one does not exist.

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod apps;
+pub mod credential_cache;
 pub mod event_scripts;
 pub mod fields;
 pub mod policy;

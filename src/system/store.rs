@@ -1,12 +1,15 @@
 //! The system store: an embedded SQLite database in the data directory holding
 //! registered services (configs encrypted), users (argon2id hashes), apps (API
 //! key hashes), sessions and settings. Several instances may share it; each
-//! service change bumps a version they poll, and credentials are looked up here
-//! on every request, so a logout or a revoked key stops working everywhere at once.
+//! service change bumps a version they poll. Credentials are looked up here and
+//! remembered for `auth.credential_cache_ms` (see [`TtlCache`]): a logout or a
+//! revoked key stops working on this instance at once and on the others within that time.
 
+use crate::system::credential_cache::TtlCache;
 use sqlx::Row;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 // Column lists, as macros so that statements stay `&'static str` (no SQL is built at run time).
@@ -29,6 +32,9 @@ macro_rules! app_cols {
 #[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
+    /// Resolved API keys (by hash) and sessions (by id), see [`TtlCache`].
+    apps_by_key: Arc<TtlCache<String, App>>,
+    sessions: Arc<TtlCache<String, (SessionRow, User)>>,
 }
 
 #[derive(Debug, Clone)]
@@ -95,7 +101,9 @@ CREATE TABLE IF NOT EXISTS event_script (
 "#;
 
 impl Store {
-    pub async fn open(data_dir: &Path) -> Result<Store, sqlx::Error> {
+    /// Opens (or creates) the store; `credential_ttl` is how long a resolved
+    /// key or session is remembered (zero: never).
+    pub async fn open(data_dir: &Path, credential_ttl: Duration) -> Result<Store, sqlx::Error> {
         let opts = SqliteConnectOptions::new()
             .filename(data_dir.join("system.sqlite"))
             .create_if_missing(true)
@@ -107,7 +115,17 @@ impl Store {
             .connect_with(opts)
             .await?;
         sqlx::raw_sql(SCHEMA).execute(&pool).await?;
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            apps_by_key: Arc::new(TtlCache::new(credential_ttl)),
+            sessions: Arc::new(TtlCache::new(credential_ttl)),
+        })
+    }
+
+    /// Called after every write to users, apps or sessions.
+    fn forget_credentials(&self) {
+        self.apps_by_key.clear();
+        self.sessions.clear();
     }
 
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
@@ -257,6 +275,7 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
+        self.forget_credentials();
         row.as_ref().map(User::from_row).transpose()
     }
 
@@ -265,6 +284,7 @@ impl Store {
             .bind(id)
             .execute(&self.pool)
             .await?;
+        self.forget_credentials();
         Ok(r.rows_affected() > 0)
     }
 
@@ -287,6 +307,9 @@ impl Store {
 
     /// The active app whose key hashes to `key_hash`.
     pub async fn app_by_key(&self, key_hash: &str) -> Result<Option<App>, sqlx::Error> {
+        if let Some(app) = self.apps_by_key.get(key_hash) {
+            return Ok(Some(app));
+        }
         let row = sqlx::query(concat!(
             "SELECT ",
             app_cols!(),
@@ -295,7 +318,11 @@ impl Store {
         .bind(key_hash)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(App::from_row).transpose()
+        let app = row.as_ref().map(App::from_row).transpose()?;
+        if let Some(a) = &app {
+            self.apps_by_key.put(key_hash.to_string(), a.clone());
+        }
+        Ok(app)
     }
 
     pub async fn insert_app(&self, a: &AppChange, key: &KeyHash) -> Result<App, sqlx::Error> {
@@ -343,6 +370,7 @@ impl Store {
         .bind(key.map(|k| &k.prefix))
         .fetch_optional(&self.pool)
         .await?;
+        self.forget_credentials();
         row.as_ref().map(App::from_row).transpose()
     }
 
@@ -351,6 +379,7 @@ impl Store {
             .bind(id)
             .execute(&self.pool)
             .await?;
+        self.forget_credentials();
         Ok(r.rows_affected() > 0)
     }
 
@@ -378,6 +407,9 @@ impl Store {
 
     /// A session and its user.
     pub async fn session(&self, id: &str) -> Result<Option<(SessionRow, User)>, sqlx::Error> {
+        if let Some(found) = self.sessions.get(id) {
+            return Ok(Some(found));
+        }
         let row = sqlx::query(concat!(
             "SELECT s.id AS sid, s.user_id, s.generation, s.created_at AS s_created, s.expires_at,
                     ",
@@ -401,6 +433,11 @@ impl Store {
             ))
         })
         .transpose()
+        .inspect(|found| {
+            if let Some(f) = found {
+                self.sessions.put(id.to_string(), f.clone());
+            }
+        })
     }
 
     /// Moves a session to its next generation (a refresh), if it still exists.
@@ -418,6 +455,7 @@ impl Store {
         .bind(expires_at)
         .execute(&self.pool)
         .await?;
+        self.forget_credentials();
         Ok(r.rows_affected() > 0)
     }
 
@@ -426,6 +464,7 @@ impl Store {
             .bind(id)
             .execute(&self.pool)
             .await?;
+        self.forget_credentials();
         Ok(r.rows_affected() > 0)
     }
 

@@ -61,7 +61,8 @@ async fn sessions_three_ways_refresh_and_logout() {
         .await
         .status);
 
-    // logout: the token stops working, on this instance and on another sharing the store
+    // logout: the token stops working on this instance at once, and on another
+    // sharing the store once what it remembered expires (auth.credential_cache_ms)
     let other = app.another_instance().await;
     ok(other
         .as_user(&fresh, &format!("GET {path}"), None)
@@ -69,11 +70,19 @@ async fn sessions_three_ways_refresh_and_logout() {
         .status);
     let r = app.as_user(&fresh, "DELETE /api/user/session", None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    for a in [&app, &other] {
-        let r = a.as_user(&fresh, &format!("GET {path}"), None).await;
-        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
-        assert_eq!(r.json["error"]["code"], "unauthorized");
-    }
+    let r = app.as_user(&fresh, &format!("GET {path}"), None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+    assert_eq!(r.json["error"]["code"], "unauthorized");
+    ok(other
+        .as_user(&fresh, &format!("GET {path}"), None)
+        .await
+        .status);
+    tokio::time::sleep(std::time::Duration::from_millis(
+        other.config.auth.credential_cache_ms + 50,
+    ))
+    .await;
+    let r = other.as_user(&fresh, &format!("GET {path}"), None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
     // a logged-out token cannot be refreshed either
     assert_eq!(
         app.as_user(&fresh, "PUT /api/user/session", None)
@@ -293,11 +302,24 @@ async fn api_keys_three_ways_regenerated_and_revoked() {
             .status,
         StatusCode::OK
     );
+    // deleted: revoked here at once, on another instance within credential_cache_ms
+    let other = app.another_instance().await;
+    let status = other
+        .as_key(&new_key, &format!("GET {path}"), None)
+        .await
+        .status;
+    assert_eq!(status, StatusCode::OK);
     let r = app
         .call(&format!("DELETE /api/system/app/{id}"), None)
         .await;
     assert_eq!(r.status, StatusCode::OK);
     let r = app.as_key(&new_key, &format!("GET {path}"), None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+    tokio::time::sleep(std::time::Duration::from_millis(
+        other.config.auth.credential_cache_ms + 50,
+    ))
+    .await;
+    let r = other.as_key(&new_key, &format!("GET {path}"), None).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
 }
 

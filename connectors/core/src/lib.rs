@@ -19,6 +19,6 @@ pub use connector::{Capabilities, ConnectionConfig, Connector};
 pub use error::{ConnectorError, ErrorKind};
 pub use filter::{Expr, FilterError};
 pub use request::{
-    BatchMode, CountMode, DeleteRequest, InsertRequest, ItemOutcome, OrderBy, Record,
+    BatchMode, CountMode, DeleteRequest, InsertRequest, ItemOutcome, OrderBy, Record, Rows,
     SelectRequest, SelectResult, UpdateRequest, WriteItem,
 };

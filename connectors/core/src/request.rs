@@ -40,8 +40,34 @@ pub struct SelectRequest {
 
 #[derive(Debug, Clone, Default)]
 pub struct SelectResult {
-    pub rows: Vec<Record>,
+    pub rows: Rows,
     pub count: Option<u64>,
+}
+
+/// The rows of a read.
+#[derive(Debug, Clone)]
+pub enum Rows {
+    Records(Vec<Record>),
+    /// A JSON array of objects as the database built it (PostgreSQL's
+    /// `json_agg`): passed on to the client without being parsed into records
+    /// unless something (a hook, ordering by `ids`) needs them.
+    Json(String),
+}
+
+impl Default for Rows {
+    fn default() -> Self {
+        Rows::Records(Vec::new())
+    }
+}
+
+impl Rows {
+    pub fn into_records(self) -> Result<Vec<Record>, ConnectorError> {
+        match self {
+            Rows::Records(r) => Ok(r),
+            Rows::Json(text) => serde_json::from_str(&text)
+                .map_err(|e| ConnectorError::internal(format!("rows from the database: {e}"))),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -19,7 +19,7 @@ use convert::{bson_to_json, json_to_bson};
 use futures_util::TryStreamExt;
 use gatehouse_core::{
     ApiType, BatchMode, Capabilities, Catalog, ConnectionConfig, Connector, ConnectorError,
-    CountMode, DeleteRequest, ErrorKind, Expr, InsertRequest, ItemOutcome, OrderBy, Record,
+    CountMode, DeleteRequest, ErrorKind, Expr, InsertRequest, ItemOutcome, OrderBy, Record, Rows,
     SelectRequest, SelectResult, Table, UpdateRequest, WriteItem,
 };
 use mongodb::bson::{Bson, Document, doc, oid::ObjectId};
@@ -479,7 +479,7 @@ impl Connector for Mongo {
         };
         if req.count == CountMode::Only {
             return Ok(SelectResult {
-                rows: Vec::new(),
+                rows: Rows::default(),
                 count,
             });
         }
@@ -503,7 +503,7 @@ impl Connector for Mongo {
         }
         let docs: Vec<Document> = find.await.map_err(err)?.try_collect().await.map_err(err)?;
         Ok(SelectResult {
-            rows: docs.iter().map(|d| record(t, d, &req.fields)).collect(),
+            rows: Rows::Records(docs.iter().map(|d| record(t, d, &req.fields)).collect()),
             count,
         })
     }

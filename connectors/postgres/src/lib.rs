@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use gatehouse_core::catalog::{ApiType, Column, ForeignKey, Table, TableKind};
 use gatehouse_core::{
-    Capabilities, Catalog, ConnectionConfig, Connector, ConnectorError, ErrorKind, Record,
+    Capabilities, Catalog, ConnectionConfig, Connector, ConnectorError, ErrorKind, Record, Rows,
 };
 use gatehouse_sql::sqlx_support::{code, connect_error, map_error};
 use gatehouse_sql::{
@@ -115,16 +115,19 @@ fn bind(q: &Query) -> sqlx::query::Query<'static, Postgres, PgArguments> {
     query
 }
 
-fn decode(row: Option<PgRow>, output: &Output) -> Result<Vec<Record>, ConnectorError> {
+/// The JSON array text the dialect's aggregate built.
+fn json_text(row: Option<PgRow>, output: &Output) -> Result<String, ConnectorError> {
     if *output != Output::JsonArray {
         return Err(ConnectorError::internal("postgres expects JSON output"));
     }
-    let Some(row) = row else {
-        return Ok(Vec::new());
-    };
-    let text: String = row.try_get(0).map_err(err)?;
-    serde_json::from_str(&text)
-        .map_err(|e| ConnectorError::internal(format!("json from postgres: {e}")))
+    match row {
+        Some(row) => row.try_get(0).map_err(err),
+        None => Ok("[]".into()),
+    }
+}
+
+fn decode(row: Option<PgRow>, output: &Output) -> Result<Vec<Record>, ConnectorError> {
+    Rows::Json(json_text(row, output)?).into_records()
 }
 
 #[async_trait]
@@ -136,6 +139,11 @@ impl SqlDriver for Driver {
     async fn records(&self, q: &Query) -> Result<Vec<Record>, ConnectorError> {
         let row = bind(q).fetch_optional(&self.pool).await.map_err(err)?;
         decode(row, &q.output)
+    }
+
+    async fn rows(&self, q: &Query) -> Result<Rows, ConnectorError> {
+        let row = bind(q).fetch_optional(&self.pool).await.map_err(err)?;
+        json_text(row, &q.output).map(Rows::Json)
     }
 
     async fn count(&self, q: &Query) -> Result<u64, ConnectorError> {

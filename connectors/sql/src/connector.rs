@@ -9,7 +9,7 @@ use crate::translate;
 use async_trait::async_trait;
 use gatehouse_core::{
     BatchMode, Capabilities, Catalog, Connector, ConnectorError, CountMode, DeleteRequest,
-    ErrorKind, Expr, InsertRequest, ItemOutcome, Record, SelectRequest, SelectResult, Table,
+    ErrorKind, Expr, InsertRequest, ItemOutcome, Record, Rows, SelectRequest, SelectResult, Table,
     UpdateRequest,
 };
 use serde_json::Value;
@@ -21,6 +21,11 @@ pub trait SqlDriver: Send + Sync + 'static {
     fn dialect(&self) -> &'static dyn Dialect;
     /// Runs a row-returning query outside any transaction.
     async fn records(&self, q: &Query) -> Result<Vec<Record>, ConnectorError>;
+    /// A read's rows; engines that build the answer's JSON themselves hand
+    /// back its text ([`Rows::Json`]).
+    async fn rows(&self, q: &Query) -> Result<Rows, ConnectorError> {
+        self.records(q).await.map(Rows::Records)
+    }
     async fn count(&self, q: &Query) -> Result<u64, ConnectorError>;
     async fn begin(&self) -> Result<Box<dyn SqlTransaction>, ConnectorError>;
     async fn introspect(&self) -> Result<Catalog, ConnectorError>;
@@ -428,7 +433,7 @@ impl<D: SqlDriver> Connector for SqlConnector<D> {
         };
         if req.count == CountMode::Only {
             return Ok(SelectResult {
-                rows: Vec::new(),
+                rows: Rows::default(),
                 count,
             });
         }
@@ -440,7 +445,7 @@ impl<D: SqlDriver> Connector for SqlConnector<D> {
             limit: req.limit,
             offset: req.offset,
         }));
-        let rows = self.driver.records(&q).await?;
+        let rows = self.driver.rows(&q).await?;
         Ok(SelectResult { rows, count })
     }
 
