@@ -2,7 +2,7 @@
 //! for POST-tunnelled requests, from the JSON body — validated against the table.
 
 use crate::http::error::{ApiError, ApiResult, Code};
-use gatehouse_core::{Expr, OrderBy, Table};
+use gatehouse_core::{ExportFormat, Expr, OrderBy, Table};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -28,6 +28,7 @@ const NAMES: &[(&str, &str)] = &[
     ("rollback", "rollback"),
     ("force", "force"),
     ("refresh", "refresh"),
+    ("format", "format"),
 ];
 
 fn canonical(name: &str) -> Option<&'static str> {
@@ -123,6 +124,34 @@ impl Params {
                 .map(Some)
                 .map_err(|_| invalid(name, "a non-negative integer")),
         }
+    }
+
+    /// A streamed export asked for by `format=ndjson|csv` or, without
+    /// `format`, by an `Accept` of `application/x-ndjson` or `text/csv`.
+    pub fn export_format(&self, accept: Option<&str>) -> ApiResult<Option<ExportFormat>> {
+        if let Some(f) = self.text("format")? {
+            return match f.trim().to_ascii_lowercase().as_str() {
+                "" | "json" => Ok(None),
+                "ndjson" => Ok(Some(ExportFormat::Ndjson)),
+                "csv" => Ok(Some(ExportFormat::Csv)),
+                _ => Err(invalid("format", "json, ndjson or csv")),
+            };
+        }
+        let wanted = accept.unwrap_or("").split(',').find_map(|m| {
+            match m
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+                .as_str()
+            {
+                "application/x-ndjson" => Some(ExportFormat::Ndjson),
+                "text/csv" => Some(ExportFormat::Csv),
+                _ => None,
+            }
+        });
+        Ok(wanted)
     }
 
     /// `fields`: `None` when absent, every column for `*`.

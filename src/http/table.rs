@@ -14,11 +14,12 @@ use crate::state::AppState;
 use crate::system::services::Service;
 use axum::Json;
 use axum::extract::{FromRequest, FromRequestParts, Path, RawQuery, Request, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use gatehouse_core::{
-    BatchMode, CountMode, DeleteRequest, Expr, InsertRequest, ItemOutcome, Record, Rows,
-    SelectRequest, Table, UpdateRequest, WriteItem,
+    BatchMode, CountMode, DeleteRequest, ExportFormat, Expr, InsertRequest, ItemOutcome, Record,
+    Rows, SelectRequest, Table, UpdateRequest, WriteItem,
 };
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -305,6 +306,20 @@ async fn handle(state: &AppState, caller: &Principal, mut op: TableOp) -> ApiRes
             }
         }
     }
+    // An export streams rows as they come; a post_process script needs the
+    // whole answer, so a table with one is not exported (rather than unfiltered).
+    if op.method == Method::GET && op.id.is_none() {
+        let accept = op.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+        if let Some(format) = op.params.export_format(accept)? {
+            if !scripts.post.is_empty() {
+                return Err(ApiError::new(
+                    Code::NotImplemented,
+                    "this table's answers go through post_process scripts; it cannot be exported as a stream",
+                ));
+            }
+            return export(state, caller, &service, &table, &access, &op, format).await;
+        }
+    }
     // 5. Parameters and bodies are checked against the caller's view, then the connector.
     let (status, content) = match op.method {
         Method::GET => read(&service, &table, &access, &op).await,
@@ -530,56 +545,9 @@ async fn read(
         });
     }
 
-    let mut filter = p.filter(view)?;
-    let order = p.order(view)?;
-    if order.iter().any(|o| o.nulls_first.is_some())
-        && !service.connector.capabilities().nulls_ordering
-    {
-        return Err(ApiError::new(
-            Code::NotImplemented,
-            "this database cannot order nulls first or last",
-        ));
-    }
-    let ids = match requested_ids(view, p)? {
-        Some((key, ids)) => {
-            let any: Vec<Expr> = ids.iter().map(|v| key_filter(&key, v.clone())).collect();
-            filter = Expr::and_opt(Some(Expr::Or(any)), filter);
-            Some((key, ids))
-        }
-        None => None,
-    };
-    filter = Expr::and_opt(filter, access.filter.clone());
-    let count = if p.flag("count_only")? {
-        CountMode::Only
-    } else if p.flag("include_count")? {
-        CountMode::WithRows
-    } else {
-        CountMode::None
-    };
-    let offset = p.uint("offset")?.unwrap_or(0);
-    let limit = p.uint("limit")?.filter(|l| *l > 0).unwrap_or(max).min(max);
-    // Asking for one row more tells whether a next page exists.
-    let req = SelectRequest {
-        table: table.clone(),
-        fields: match &ids {
-            // The key is needed to put the records in the order asked for.
-            Some((key, _)) => {
-                let mut f = fields.clone();
-                f.extend(key.iter().filter(|k| !fields.contains(k)).cloned());
-                f
-            }
-            None => fields.clone(),
-        },
-        filter,
-        order,
-        limit: if ids.is_some() {
-            None
-        } else {
-            Some(limit.saturating_add(1))
-        },
-        offset: if ids.is_some() { 0 } else { offset },
-        count,
-    };
+    let list = List::of(service, table, access, p, &fields, Paging::Page(max))?;
+    let (req, ids, count, offset, limit) =
+        (list.req, list.ids, list.count, list.offset, list.limit);
     let out = service
         .connector
         .select(&req)
@@ -637,6 +605,158 @@ async fn read(
         o.insert("meta".into(), Value::Object(meta));
     }
     Ok((StatusCode::OK, Content::Value(body)))
+}
+
+/// `GET` as NDJSON or CSV, streamed. A role allowed `GET` on `_export/{table}`
+/// gets every row (or `limit`); others a page capped by `max_records`, as in JSON.
+async fn export(
+    state: &AppState,
+    caller: &Principal,
+    service: &Service,
+    table: &Arc<Table>,
+    access: &Access,
+    op: &TableOp,
+    format: ExportFormat,
+) -> ApiResult<Response> {
+    let p = &op.params;
+    let view = &access.view;
+    let fields = p
+        .fields(view)?
+        .unwrap_or_else(|| view.columns.iter().map(|c| c.name.clone()).collect());
+    let uncapped = state
+        .policy
+        .authorize(
+            caller,
+            &op.service,
+            &format!("_export/{}", table.name),
+            "GET",
+        )
+        .is_ok();
+    let paging = if uncapped {
+        Paging::All
+    } else {
+        Paging::Page(service.settings.max_records)
+    };
+    let mut list = List::of(service, table, access, p, &fields, paging)?;
+    list.req.count = CountMode::None;
+    if !uncapped {
+        list.req.limit = Some(list.limit);
+    }
+    let mut rows = service.connector.clone().export(list.req, format).fuse();
+    // Until the first chunk, a failure can still be a proper error answer.
+    let first = match rows.next().await {
+        Some(Err(e)) => return Err(ApiError::from_connector(e, false)),
+        Some(Ok(chunk)) => Some(Ok(chunk)),
+        None => None,
+    };
+    let name = table.name.clone();
+    let body = futures_util::stream::iter(first)
+        .chain(rows)
+        .map(move |chunk| {
+            chunk.map_err(|e| {
+                // the status is sent: all that is left is to cut the stream short
+                tracing::error!(table = %name, detail = %e.detail, "export failed midway");
+                std::io::Error::other("export failed")
+            })
+        });
+    Ok((
+        [(header::CONTENT_TYPE, format.content_type())],
+        axum::body::Body::from_stream(body),
+    )
+        .into_response())
+}
+
+/// How many rows a list may return.
+enum Paging {
+    /// A page: `limit`, at most this many (the service's `max_records`).
+    Page(u64),
+    /// An export: `limit` if given, else every row.
+    All,
+}
+
+/// A list request (`GET` on a table without an id), as the connector gets it.
+struct List {
+    req: SelectRequest,
+    /// `ids=`: the key and the values asked for, in the order asked.
+    ids: Option<(Vec<String>, Vec<Vec<Value>>)>,
+    count: CountMode,
+    offset: u64,
+    /// The page size (for `Paging::All`, `u64::MAX` without a `limit`).
+    limit: u64,
+}
+
+impl List {
+    fn of(
+        service: &Service,
+        table: &Arc<Table>,
+        access: &Access,
+        p: &Params,
+        fields: &[String],
+        paging: Paging,
+    ) -> ApiResult<List> {
+        let view = &access.view;
+        let mut filter = p.filter(view)?;
+        let order = p.order(view)?;
+        if order.iter().any(|o| o.nulls_first.is_some())
+            && !service.connector.capabilities().nulls_ordering
+        {
+            return Err(ApiError::new(
+                Code::NotImplemented,
+                "this database cannot order nulls first or last",
+            ));
+        }
+        let ids = match requested_ids(view, p)? {
+            Some((key, ids)) => {
+                let any: Vec<Expr> = ids.iter().map(|v| key_filter(&key, v.clone())).collect();
+                filter = Expr::and_opt(Some(Expr::Or(any)), filter);
+                Some((key, ids))
+            }
+            None => None,
+        };
+        filter = Expr::and_opt(filter, access.filter.clone());
+        let count = if p.flag("count_only")? {
+            CountMode::Only
+        } else if p.flag("include_count")? {
+            CountMode::WithRows
+        } else {
+            CountMode::None
+        };
+        let offset = p.uint("offset")?.unwrap_or(0);
+        let asked = p.uint("limit")?.filter(|l| *l > 0);
+        let (limit, query_limit) = match paging {
+            // Asking for one row more tells whether a next page exists.
+            Paging::Page(max) => {
+                let l = asked.unwrap_or(max).min(max);
+                (l, (ids.is_none()).then(|| l.saturating_add(1)))
+            }
+            Paging::All => (asked.unwrap_or(u64::MAX), asked),
+        };
+        let paged = matches!(paging, Paging::Page(_));
+        let req = SelectRequest {
+            table: table.clone(),
+            fields: match &ids {
+                // The key is needed to put the records in the order asked for.
+                Some((key, _)) if paged => {
+                    let mut f = fields.to_vec();
+                    f.extend(key.iter().filter(|k| !fields.contains(k)).cloned());
+                    f
+                }
+                _ => fields.to_vec(),
+            },
+            filter,
+            order,
+            limit: query_limit,
+            offset: if ids.is_some() && paged { 0 } else { offset },
+            count,
+        };
+        Ok(List {
+            req,
+            ids,
+            count,
+            offset,
+            limit,
+        })
+    }
 }
 
 /// The records for `ids`, in the order asked; 404 when one does not exist.

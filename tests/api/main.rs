@@ -7,6 +7,7 @@ mod common;
 
 mod conformance;
 mod e2e;
+mod export;
 mod hooks;
 mod identity;
 mod mongo;

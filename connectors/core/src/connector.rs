@@ -2,10 +2,16 @@
 
 use crate::catalog::Catalog;
 use crate::error::ConnectorError;
+use crate::export::{ExportFormat, ExportStream, LineWriter};
 use crate::request::{
-    DeleteRequest, InsertRequest, ItemOutcome, SelectRequest, SelectResult, UpdateRequest,
+    CountMode, DeleteRequest, InsertRequest, ItemOutcome, OrderBy, SelectRequest, SelectResult,
+    UpdateRequest,
 };
 use async_trait::async_trait;
+use std::sync::Arc;
+
+/// Rows per query when an export pages through [`Connector::select`].
+pub const EXPORT_PAGE: u64 = 1000;
 
 /// What an engine can do. The router consults this before calling a connector,
 /// so an unsupported operation is answered (501) in one place.
@@ -62,4 +68,73 @@ pub trait Connector: Send + Sync + 'static {
 
     /// Closes the pool; requests already running finish first.
     async fn close(&self);
+
+    /// The rows `req` selects (its `limit` and `offset` included, `count`
+    /// ignored) as NDJSON or CSV, in constant memory. This default pages
+    /// through [`select`](Connector::select), [`EXPORT_PAGE`] rows a query,
+    /// ordered by the request's order and then the primary key so pages
+    /// neither skip nor repeat rows; an engine that can stream one query's
+    /// rows overrides it.
+    fn export(self: Arc<Self>, req: SelectRequest, format: ExportFormat) -> ExportStream {
+        paged_export(self, req, format)
+    }
+}
+
+/// [`Connector::export`] by pages of [`Connector::select`].
+pub fn paged_export<C: Connector + ?Sized>(
+    connector: Arc<C>,
+    mut req: SelectRequest,
+    format: ExportFormat,
+) -> ExportStream {
+    for k in &req.table.primary_key {
+        if !req.order.iter().any(|o| &o.field == k) {
+            req.order.push(OrderBy {
+                field: k.clone(),
+                descending: false,
+                nulls_first: None,
+            });
+        }
+    }
+    req.count = CountMode::None;
+    let writer = LineWriter::new(format, &req.fields);
+    let remaining = req.limit;
+    let state = (connector, req, writer, remaining, false);
+    Box::pin(futures_util::stream::unfold(
+        state,
+        |(connector, mut req, mut writer, remaining, done)| async move {
+            if done {
+                return None;
+            }
+            let page = remaining.map_or(EXPORT_PAGE, |r| r.min(EXPORT_PAGE));
+            let rows = if page == 0 {
+                Vec::new()
+            } else {
+                req.limit = Some(page);
+                match connector
+                    .select(&req)
+                    .await
+                    .and_then(|r| r.rows.into_records())
+                {
+                    Ok(rows) => rows,
+                    Err(e) => return Some((Err(e), (connector, req, writer, remaining, true))),
+                }
+            };
+            for r in &rows {
+                writer.record(&req.fields, r);
+            }
+            let got = rows.len() as u64;
+            let last = got < page || remaining.is_some_and(|r| r <= got);
+            req.offset += got;
+            let remaining = remaining.map(|r| r - got.min(r));
+            let chunk = if last {
+                writer.finish()
+            } else {
+                writer.take_full().or_else(|| writer.finish())
+            };
+            Some((
+                Ok(chunk.unwrap_or_default()),
+                (connector, req, writer, remaining, last),
+            ))
+        },
+    ))
 }

@@ -10,6 +10,7 @@
 pub mod catalog;
 pub mod connector;
 pub mod error;
+pub mod export;
 pub mod filter;
 pub mod request;
 pub mod value;
@@ -17,6 +18,7 @@ pub mod value;
 pub use catalog::{ApiType, Catalog, Column, ForeignKey, Related, Table, TableKind};
 pub use connector::{Capabilities, ConnectionConfig, Connector};
 pub use error::{ConnectorError, ErrorKind};
+pub use export::{ExportFormat, ExportStream};
 pub use filter::{Expr, FilterError};
 pub use request::{
     BatchMode, CountMode, DeleteRequest, InsertRequest, ItemOutcome, OrderBy, Record, Rows,

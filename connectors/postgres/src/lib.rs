@@ -4,10 +4,14 @@
 //! a `+00:00` offset.
 
 use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::StreamExt;
 use gatehouse_core::catalog::{ApiType, Column, ForeignKey, Table, TableKind};
+use gatehouse_core::export::{Cell, CellValue, LineWriter};
 use gatehouse_core::{
     Capabilities, Catalog, ConnectionConfig, Connector, ConnectorError, ErrorKind, Record, Rows,
 };
+use gatehouse_core::{ExportFormat, ExportStream};
 use gatehouse_sql::sqlx_support::{code, connect_error, map_error};
 use gatehouse_sql::{
     Dialect, Executed, Output, Query, SqlConnector, SqlDriver, SqlTransaction, SqlValue,
@@ -130,6 +134,23 @@ fn decode(row: Option<PgRow>, output: &Output) -> Result<Vec<Record>, ConnectorE
     Rows::Json(json_text(row, output)?).into_records()
 }
 
+/// Cell `i` of a streamed row: integers and booleans in their binary form,
+/// everything else text (see the dialect's `cell_column`).
+fn cell(row: &PgRow, i: usize) -> Result<CellValue<'_>, sqlx::Error> {
+    use sqlx::{Column, TypeInfo, ValueRef};
+    let raw = row.try_get_raw(i)?;
+    if raw.is_null() {
+        return Ok(CellValue::Null);
+    }
+    Ok(match row.column(i).type_info().name() {
+        "INT2" => CellValue::Int(row.try_get_unchecked::<i16, _>(i)?.into()),
+        "INT4" => CellValue::Int(row.try_get_unchecked::<i32, _>(i)?.into()),
+        "INT8" => CellValue::Int(row.try_get_unchecked::<i64, _>(i)?),
+        "BOOL" => CellValue::Bool(row.try_get_unchecked::<bool, _>(i)?),
+        _ => CellValue::Text(row.try_get_unchecked::<&str, _>(i)?),
+    })
+}
+
 #[async_trait]
 impl SqlDriver for Driver {
     fn dialect(&self) -> &'static dyn Dialect {
@@ -170,6 +191,56 @@ impl SqlDriver for Driver {
 
     async fn close(&self) {
         self.pool.close().await
+    }
+
+    /// One query, its rows read as they arrive and written as lines into
+    /// chunks; a bounded channel holds the reading back while the client is
+    /// slow, so memory stays flat however many rows there are.
+    fn stream(&self, q: Query, format: ExportFormat) -> Option<ExportStream> {
+        let Output::Cells(cells) = &q.output else {
+            return None;
+        };
+        let names: Vec<String> = cells.iter().map(|(n, _)| n.clone()).collect();
+        let kinds: Vec<Cell> = cells.iter().map(|(_, k)| *k).collect();
+        let pool = self.pool.clone();
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, ConnectorError>>(4);
+        tokio::spawn(async move {
+            let mut lines = LineWriter::new(format, &names);
+            let query = bind(&q);
+            let mut rows = query.fetch(&pool);
+            while let Some(row) = rows.next().await {
+                let row = match row {
+                    Ok(row) => row,
+                    Err(e) => {
+                        let _ = tx.send(Err(err(e))).await;
+                        return;
+                    }
+                };
+                let mut cells = Vec::with_capacity(kinds.len());
+                for (i, kind) in kinds.iter().enumerate() {
+                    match cell(&row, i) {
+                        Ok(value) => cells.push((*kind, value)),
+                        Err(e) => {
+                            let _ = tx.send(Err(err(e))).await;
+                            return;
+                        }
+                    }
+                }
+                lines.values(cells.into_iter());
+                if let Some(chunk) = lines.take_full()
+                    && tx.send(Ok(chunk)).await.is_err()
+                {
+                    return; // the client went away
+                }
+            }
+            if let Some(chunk) = lines.finish() {
+                let _ = tx.send(Ok(chunk)).await;
+            }
+        });
+        Some(Box::pin(futures_util::stream::unfold(
+            rx,
+            |mut rx| async move { rx.recv().await.map(|item| (item, rx)) },
+        )))
     }
 }
 

@@ -1,6 +1,7 @@
 //! The SQL AST: just the statements the table API needs.
 
 use gatehouse_core::ApiType;
+use gatehouse_core::export::Cell;
 use gatehouse_core::filter::CmpOp;
 
 /// A value bound as a query parameter.
@@ -48,6 +49,8 @@ pub struct TableRef {
 pub struct OutCol {
     pub name: String,
     pub api_type: ApiType,
+    /// The database's type (`character(10)`), for dialects that read by it.
+    pub db_type: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -106,6 +109,9 @@ pub struct Select {
     pub order: Vec<Order>,
     pub limit: Option<u64>,
     pub offset: u64,
+    /// Rows one by one as text cells ([`Output::Cells`]), for streaming,
+    /// where the dialect can (else as it reads rows normally).
+    pub cells: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -164,6 +170,9 @@ pub enum Output {
     Rows(Vec<OutCol>),
     /// One row, one integer column.
     Count,
+    /// Rows of text cells, one per column, each written to JSON as its
+    /// [`Cell`] says (see [`gatehouse_core::export`]).
+    Cells(Vec<(String, Cell)>),
 }
 
 /// Printed SQL with its parameters in placeholder order.

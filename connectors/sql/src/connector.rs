@@ -3,14 +3,14 @@
 //! rows, open a transaction, introspect — and everything else (translation,
 //! batches, atomicity, not-found checks) lives here.
 
-use crate::ast::{Count, OutCol, Query, Select, Statement};
+use crate::ast::{Count, OutCol, Output, Query, Select, Statement};
 use crate::dialect::{Dialect, Printer, ReturningStyle};
 use crate::translate;
 use async_trait::async_trait;
 use gatehouse_core::{
     BatchMode, Capabilities, Catalog, Connector, ConnectorError, CountMode, DeleteRequest,
-    ErrorKind, Expr, InsertRequest, ItemOutcome, Record, Rows, SelectRequest, SelectResult, Table,
-    UpdateRequest,
+    ErrorKind, ExportFormat, ExportStream, Expr, InsertRequest, ItemOutcome, Record, Rows,
+    SelectRequest, SelectResult, Table, UpdateRequest,
 };
 use serde_json::Value;
 use std::sync::Arc;
@@ -31,6 +31,11 @@ pub trait SqlDriver: Send + Sync + 'static {
     async fn introspect(&self) -> Result<Catalog, ConnectorError>;
     async fn ping(&self) -> Result<(), ConnectorError>;
     async fn close(&self);
+    /// Streams the rows of a query printed with [`Output::Cells`] as export
+    /// lines; `None`: this engine pages instead ([`gatehouse_core::connector::paged_export`]).
+    fn stream(&self, _q: Query, _format: ExportFormat) -> Option<ExportStream> {
+        None
+    }
 }
 
 /// What a statement without result rows did.
@@ -444,9 +449,37 @@ impl<D: SqlDriver> Connector for SqlConnector<D> {
             order: translate::order(t, &req.order)?,
             limit: req.limit,
             offset: req.offset,
+            cells: false,
         }));
         let rows = self.driver.rows(&q).await?;
         Ok(SelectResult { rows, count })
+    }
+
+    /// One query whose rows stream off the wire, where the driver can;
+    /// otherwise pages of [`select`](Connector::select).
+    fn export(self: Arc<Self>, req: SelectRequest, format: ExportFormat) -> ExportStream {
+        let t = &req.table;
+        let stmt = translate::opt_cond(req.filter.as_ref(), t).and_then(|filter| {
+            Ok(Statement::Select(Select {
+                table: translate::table_ref(t),
+                columns: translate::out_cols(t, &req.fields)?,
+                filter,
+                order: translate::order(t, &req.order)?,
+                limit: req.limit,
+                offset: req.offset,
+                cells: true,
+            }))
+        });
+        let q = match stmt {
+            Ok(stmt) => self.print(&stmt),
+            Err(e) => return Box::pin(futures_util::stream::once(async move { Err(e) })),
+        };
+        if matches!(q.output, Output::Cells(_))
+            && let Some(stream) = self.driver.stream(q, format)
+        {
+            return stream;
+        }
+        gatehouse_core::connector::paged_export(self, req, format)
     }
 
     async fn insert(&self, req: &InsertRequest) -> Result<Vec<ItemOutcome>, ConnectorError> {

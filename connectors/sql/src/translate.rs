@@ -28,6 +28,7 @@ pub fn out_cols(t: &Table, names: &[String]) -> Result<Vec<OutCol>, ConnectorErr
             column(t, n).map(|c| OutCol {
                 name: c.name.clone(),
                 api_type: c.api_type,
+                db_type: c.db_type.clone(),
             })
         })
         .collect()
@@ -261,5 +262,6 @@ pub fn select_where(
         order: Vec::new(),
         limit: None,
         offset: 0,
+        cells: false,
     }))
 }

@@ -114,6 +114,7 @@ fn select(
         order: translate::order(t, &order).unwrap_or_default(),
         limit,
         offset,
+        cells: false,
     })
 }
 

@@ -13,6 +13,7 @@ pub use sqlite::Sqlite;
 pub use sqlserver::SqlServer;
 
 use crate::ast::*;
+use gatehouse_core::export::Cell;
 use gatehouse_core::filter::CmpOp;
 
 /// How a dialect hands back the rows a write touched.
@@ -51,6 +52,12 @@ pub trait Dialect: Send + Sync + 'static {
         self.quote(&col.name)
     }
 
+    /// How a column is read as one text cell for streaming ([`Output::Cells`]);
+    /// `None`: the dialect does not stream cells.
+    fn cell_column(&self, _col: &OutCol) -> Option<(String, Cell)> {
+        None
+    }
+
     /// A column as the left side of LIKE.
     fn like_operand(&self, col: &ColRef) -> String {
         self.quote(&col.name)
@@ -80,8 +87,9 @@ pub trait Dialect: Send + Sync + 'static {
 
     /// One `ORDER BY` term. The default spells `NULLS FIRST/LAST`; engines
     /// without it sort on "is null" first.
-    fn order_term(&self, col: &str, descending: bool, nulls_first: Option<bool>) -> String {
-        let mut x = format!("{} {}", self.quote(col), direction(descending));
+    /// One ORDER BY term; `expr` is the quoted (perhaps table-qualified) column.
+    fn order_term(&self, expr: &str, descending: bool, nulls_first: Option<bool>) -> String {
+        let mut x = format!("{expr} {}", direction(descending));
         match nulls_first {
             Some(true) => x += " NULLS FIRST",
             Some(false) => x += " NULLS LAST",
@@ -217,14 +225,52 @@ impl<'d> Printer<'d> {
                     let parts: Vec<String> = s
                         .order
                         .iter()
-                        .map(|o| self.d.order_term(&o.col, o.descending, o.nulls_first))
+                        .map(|o| {
+                            // A column the select list reads through an expression
+                            // (`CAST(x AS CHAR) AS x`) is named by its table here:
+                            // the bare name would sort by the alias, as text.
+                            let quoted = self.d.quote(&o.col);
+                            let aliased = s
+                                .columns
+                                .iter()
+                                .any(|c| c.name == o.col && self.d.read_column(c) != quoted);
+                            let expr = if aliased {
+                                format!("{table}.{quoted}")
+                            } else {
+                                quoted
+                            };
+                            self.d.order_term(&expr, o.descending, o.nulls_first)
+                        })
                         .collect();
                     format!(" ORDER BY {}", parts.join(", "))
                 };
                 let limit = s.limit.map(|l| self.paging_value(l));
                 let offset = (s.offset > 0).then(|| self.paging_value(s.offset));
                 let (top, suffix) = self.d.paging(limit, offset, !s.order.is_empty());
+                let cells: Option<Vec<(String, Cell)>> = if s.cells {
+                    s.columns.iter().map(|c| self.d.cell_column(c)).collect()
+                } else {
+                    None
+                };
+                let cols = match &cells {
+                    Some(cells) => cells
+                        .iter()
+                        .zip(&s.columns)
+                        .map(|((read, _), c)| format!("{read} AS {}", self.d.quote(&c.name)))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    None => cols,
+                };
                 let sql = format!("SELECT {top}{cols} FROM {table}{filter}{order}{suffix}");
+                if let Some(cells) = cells {
+                    self.sql = sql;
+                    let kinds = cells
+                        .into_iter()
+                        .zip(&s.columns)
+                        .map(|((_, kind), c)| (c.name.clone(), kind))
+                        .collect();
+                    return Output::Cells(kinds);
+                }
                 let (sql, out) = self.d.finish_rows(sql, &s.columns, true);
                 self.sql = sql;
                 out

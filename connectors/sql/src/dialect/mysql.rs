@@ -76,8 +76,8 @@ impl Dialect for MySql {
         (String::new(), suffix)
     }
 
-    fn order_term(&self, col: &str, descending: bool, nulls_first: Option<bool>) -> String {
-        order_term_emulated(&self.quote(col), descending, nulls_first)
+    fn order_term(&self, expr: &str, descending: bool, nulls_first: Option<bool>) -> String {
+        order_term_emulated(expr, descending, nulls_first)
     }
 
     fn like_escape(&self) -> &'static str {

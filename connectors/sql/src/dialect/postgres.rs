@@ -1,6 +1,7 @@
 use super::{Dialect, quote_with};
 use crate::ast::{ColRef, OutCol, Output, Param};
 use gatehouse_core::ApiType;
+use gatehouse_core::export::Cell;
 
 /// PostgreSQL: `$n` placeholders cast to the column's type, and rows built into
 /// one JSON array by the database (`json_agg`), which keeps numeric text exact
@@ -41,6 +42,36 @@ impl Dialect for Postgres {
             ApiType::Binary => format!("translate(encode({q}, 'base64'), E'\\n', '')"),
             _ => q,
         }
+    }
+
+    /// Scalars the API spells as PostgreSQL's text output does are cast to
+    /// text (cheap: the value's output function); the rest (dates and times,
+    /// arrays, composites, `character(n)` with its padding, enums...) go
+    /// through `to_json`, the same spelling `json_agg` gives reads.
+    fn cell_column(&self, col: &OutCol) -> Option<(String, Cell)> {
+        let q = self.quote(&col.name);
+        let texty = col.db_type == "text"
+            || col.db_type.starts_with("character varying")
+            || col.db_type == "uuid";
+        // Integers, booleans and text come as they are stored (the driver
+        // reads their binary form; a cast would make the server convert twice).
+        let native = matches!(
+            col.db_type.as_str(),
+            "smallint" | "integer" | "bigint" | "boolean"
+        );
+        Some(match col.api_type {
+            ApiType::Integer | ApiType::Bigint if native => (q, Cell::Number),
+            ApiType::Boolean if native => (q, Cell::Bool),
+            ApiType::Integer | ApiType::Bigint | ApiType::Float | ApiType::Decimal => {
+                (format!("{q}::text"), Cell::Number)
+            }
+            ApiType::Boolean => (format!("{q}::text"), Cell::Bool),
+            ApiType::Json => (format!("{q}::text"), Cell::Json),
+            ApiType::Binary => (self.read_column(col), Cell::Text),
+            ApiType::Text | ApiType::String if texty => (q, Cell::Text),
+            ApiType::Uuid if texty => (format!("{q}::text"), Cell::Text),
+            _ => (format!("to_json({q})::text"), Cell::Json),
+        })
     }
 
     fn like_operand(&self, col: &ColRef) -> String {

@@ -84,8 +84,8 @@ impl Dialect for SqlServer {
         }
     }
 
-    fn order_term(&self, col: &str, descending: bool, nulls_first: Option<bool>) -> String {
-        order_term_emulated(&self.quote(col), descending, nulls_first)
+    fn order_term(&self, expr: &str, descending: bool, nulls_first: Option<bool>) -> String {
+        order_term_emulated(expr, descending, nulls_first)
     }
 
     fn returning_style(&self) -> ReturningStyle {

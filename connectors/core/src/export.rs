@@ -1,0 +1,420 @@
+//! Streaming export: a list result as NDJSON or CSV lines, produced in
+//! chunks so any number of rows passes through in constant memory.
+//!
+//! Two sources write lines here: records (JSON values, the default for every
+//! connector, which pages through [`Connector::select`](crate::Connector::select))
+//! and text cells a driver reads straight off the wire (PostgreSQL), each with
+//! the [`Cell`] kind saying how it is spelled in JSON.
+
+use crate::error::ConnectorError;
+use crate::request::Record;
+use bytes::{Bytes, BytesMut};
+use futures_core::Stream;
+use serde_json::Value;
+use std::pin::Pin;
+
+/// Chunks of encoded lines; an error ends the stream.
+pub type ExportStream = Pin<Box<dyn Stream<Item = Result<Bytes, ConnectorError>> + Send>>;
+
+/// A chunk is handed on once it holds this much.
+pub const CHUNK_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// One JSON object per line (`application/x-ndjson`).
+    Ndjson,
+    /// RFC 4180 with a header line (`text/csv`).
+    Csv,
+}
+
+impl ExportFormat {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ExportFormat::Ndjson => "application/x-ndjson",
+            ExportFormat::Csv => "text/csv; charset=utf-8",
+        }
+    }
+}
+
+/// How a cell's database text is written as JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cell {
+    /// A number as the database spells it; text that is not a JSON number
+    /// (`NaN`, `Infinity`) becomes a string.
+    Number,
+    /// `t`/`true` or `f`/`false`.
+    Bool,
+    /// Text, written as a JSON string.
+    Text,
+    /// Already JSON (json columns, arrays, values converted in SQL).
+    Json,
+}
+
+/// One cell's value as a driver read it.
+#[derive(Debug, Clone, Copy)]
+pub enum CellValue<'a> {
+    Null,
+    /// The database's text, spelled in JSON as the column's [`Cell`] says.
+    Text(&'a str),
+    Int(i64),
+    Bool(bool),
+}
+
+/// Builds the lines of one export into chunks.
+pub struct LineWriter {
+    format: ExportFormat,
+    buf: BytesMut,
+    /// Column names, JSON-quoted with a trailing colon (NDJSON), or as
+    /// CSV cells (for the header).
+    keys: Vec<String>,
+    started: bool,
+    /// The line being written, kept between rows for its allocation.
+    line: String,
+}
+
+impl LineWriter {
+    pub fn new(format: ExportFormat, columns: &[String]) -> Self {
+        let keys = columns
+            .iter()
+            .map(|c| match format {
+                ExportFormat::Ndjson => {
+                    let mut k = json_string(c);
+                    k.push(':');
+                    k
+                }
+                ExportFormat::Csv => {
+                    let mut k = String::new();
+                    push_csv_text(&mut k, c);
+                    k
+                }
+            })
+            .collect();
+        Self {
+            format,
+            buf: BytesMut::with_capacity(CHUNK_BYTES + 1024),
+            keys,
+            started: false,
+            line: String::with_capacity(256),
+        }
+    }
+
+    /// The CSV header, once, before the first row (also for no rows).
+    fn start(&mut self) {
+        if self.started {
+            return;
+        }
+        self.started = true;
+        if self.format == ExportFormat::Csv {
+            let header = self.keys.join(",");
+            self.buf.extend_from_slice(header.as_bytes());
+            self.buf.extend_from_slice(b"\r\n");
+        }
+    }
+
+    /// One row of text cells (`None` = NULL), in column order.
+    pub fn cells<'a>(&mut self, cells: impl Iterator<Item = (Cell, Option<&'a str>)>) {
+        self.values(cells.map(|(k, t)| (k, t.map_or(CellValue::Null, CellValue::Text))));
+    }
+
+    /// One row of cells, in column order.
+    pub fn values<'a>(&mut self, cells: impl Iterator<Item = (Cell, CellValue<'a>)>) {
+        self.start();
+        let mut line = std::mem::take(&mut self.line);
+        line.clear();
+        match self.format {
+            ExportFormat::Ndjson => {
+                line.push('{');
+                for (i, (kind, value)) in cells.enumerate() {
+                    if i > 0 {
+                        line.push(',');
+                    }
+                    line.push_str(self.keys.get(i).map_or("\"\":", String::as_str));
+                    match value {
+                        CellValue::Null => line.push_str("null"),
+                        CellValue::Text(t) => push_json_cell(&mut line, kind, Some(t)),
+                        CellValue::Int(n) => push_int(&mut line, n),
+                        CellValue::Bool(b) => line.push_str(if b { "true" } else { "false" }),
+                    }
+                }
+                line.push_str("}\n");
+            }
+            ExportFormat::Csv => {
+                for (i, (kind, value)) in cells.enumerate() {
+                    if i > 0 {
+                        line.push(',');
+                    }
+                    match value {
+                        CellValue::Null => {}
+                        CellValue::Text(t) => push_csv_cell(&mut line, kind, Some(t)),
+                        CellValue::Int(n) => push_int(&mut line, n),
+                        CellValue::Bool(b) => line.push_str(if b { "true" } else { "false" }),
+                    }
+                }
+                line.push_str("\r\n");
+            }
+        }
+        self.buf.extend_from_slice(line.as_bytes());
+        self.line = line;
+    }
+
+    /// One record (the columns of the writer, in order).
+    pub fn record(&mut self, columns: &[String], record: &Record) {
+        self.start();
+        let mut line = String::with_capacity(256);
+        match self.format {
+            ExportFormat::Ndjson => {
+                line.push('{');
+                for (i, c) in columns.iter().enumerate() {
+                    if i > 0 {
+                        line.push(',');
+                    }
+                    line.push_str(self.keys.get(i).map_or("\"\":", String::as_str));
+                    line.push_str(&record.get(c).unwrap_or(&Value::Null).to_string());
+                }
+                line.push_str("}\n");
+            }
+            ExportFormat::Csv => {
+                for (i, c) in columns.iter().enumerate() {
+                    if i > 0 {
+                        line.push(',');
+                    }
+                    match record.get(c).unwrap_or(&Value::Null) {
+                        Value::Null => {}
+                        Value::String(s) => push_csv_text(&mut line, s),
+                        Value::Number(n) => line.push_str(&n.to_string()),
+                        Value::Bool(b) => line.push_str(if *b { "true" } else { "false" }),
+                        other => push_csv_text(&mut line, &other.to_string()),
+                    }
+                }
+                line.push_str("\r\n");
+            }
+        }
+        self.buf.extend_from_slice(line.as_bytes());
+    }
+
+    /// A full chunk to send, if there is one.
+    pub fn take_full(&mut self) -> Option<Bytes> {
+        (self.buf.len() >= CHUNK_BYTES).then(|| self.buf.split().freeze())
+    }
+
+    /// What is left (the header alone when there were no rows).
+    pub fn finish(&mut self) -> Option<Bytes> {
+        self.start();
+        (!self.buf.is_empty()).then(|| self.buf.split().freeze())
+    }
+}
+
+fn push_int(out: &mut String, n: i64) {
+    use std::fmt::Write;
+    let _ = write!(out, "{n}");
+}
+
+fn json_string(s: &str) -> String {
+    Value::String(s.to_string()).to_string()
+}
+
+/// A JSON string literal of `s` appended to `out`.
+fn push_json_text(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Whether `s` is a number in JSON's grammar.
+pub fn is_json_number(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if b.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => {
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+        }
+        _ => return false,
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if !b.get(i).is_some_and(u8::is_ascii_digit) {
+            return false;
+        }
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if !b.get(i).is_some_and(u8::is_ascii_digit) {
+            return false;
+        }
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+    }
+    i == b.len()
+}
+
+/// A cell as JSON, appended to `out`.
+pub fn push_json_cell(out: &mut String, kind: Cell, text: Option<&str>) {
+    let Some(t) = text else {
+        out.push_str("null");
+        return;
+    };
+    match kind {
+        Cell::Number if is_json_number(t) => out.push_str(t),
+        Cell::Bool if t == "t" || t == "true" => out.push_str("true"),
+        Cell::Bool if t == "f" || t == "false" => out.push_str("false"),
+        Cell::Json => out.push_str(t),
+        _ => push_json_text(out, t),
+    }
+}
+
+/// A CSV cell: quoted when it holds a comma, quote, or line break.
+fn push_csv_text(out: &mut String, s: &str) {
+    if s.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        for (i, part) in s.split('"').enumerate() {
+            if i > 0 {
+                out.push_str("\"\"");
+            }
+            out.push_str(part);
+        }
+        out.push('"');
+    } else {
+        out.push_str(s);
+    }
+}
+
+/// A cell as CSV: NULL is empty, booleans `true`/`false`, JSON as its text.
+fn push_csv_cell(out: &mut String, kind: Cell, text: Option<&str>) {
+    let Some(t) = text else { return };
+    match kind {
+        Cell::Bool if t == "t" || t == "true" => out.push_str("true"),
+        Cell::Bool if t == "f" || t == "false" => out.push_str("false"),
+        // a JSON string (a date, an enum label) is its text; other JSON stays JSON
+        Cell::Json if t.starts_with('"') => match serde_json::from_str::<String>(t) {
+            Ok(s) => push_csv_text(out, &s),
+            Err(_) => push_csv_text(out, t),
+        },
+        Cell::Json if t == "null" => {}
+        _ => push_csv_text(out, t),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn text(mut w: LineWriter) -> String {
+        String::from_utf8(w.finish().unwrap_or_default().to_vec()).unwrap()
+    }
+
+    #[test]
+    fn json_numbers() {
+        for ok in ["0", "-0", "12", "1.5", "1e+100", "-2.5E-3", "10.00"] {
+            assert!(is_json_number(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "-",
+            "01",
+            "1.",
+            ".5",
+            "NaN",
+            "Infinity",
+            "-Infinity",
+            "1e",
+            "0x1",
+            "1 ",
+        ] {
+            assert!(!is_json_number(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn cells_as_ndjson_and_csv() {
+        let cols = [
+            "id".to_string(),
+            "name".to_string(),
+            "ok".to_string(),
+            "x".to_string(),
+        ];
+        let row = [
+            (Cell::Number, Some("1")),
+            (Cell::Text, Some("a \"b\",\nc\t\u{1}")),
+            (Cell::Bool, Some("t")),
+            (Cell::Number, Some("NaN")),
+        ];
+        let mut w = LineWriter::new(ExportFormat::Ndjson, &cols);
+        w.cells(row.into_iter());
+        w.cells(
+            [
+                (Cell::Number, None),
+                (Cell::Json, Some("[1,{\"a\":2}]")),
+                (Cell::Bool, Some("false")),
+                (Cell::Text, None),
+            ]
+            .into_iter(),
+        );
+        let out = text(w);
+        let lines: Vec<Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(
+            lines[0],
+            json!({"id": 1, "name": "a \"b\",\nc\t\u{1}", "ok": true, "x": "NaN"})
+        );
+        assert_eq!(
+            lines[1],
+            json!({"id": null, "name": [1, {"a": 2}], "ok": false, "x": null})
+        );
+
+        let mut w = LineWriter::new(ExportFormat::Csv, &cols);
+        w.cells(row.into_iter());
+        w.cells(
+            [
+                (Cell::Json, Some("\"2020-01-01T00:00:01\"")),
+                (Cell::Json, Some("[1,2]")),
+                (Cell::Json, Some("null")),
+                (Cell::Json, Some("\"a,b\"")),
+            ]
+            .into_iter(),
+        );
+        assert_eq!(
+            text(w),
+            "id,name,ok,x\r\n1,\"a \"\"b\"\",\nc\t\u{1}\",true,NaN\r\n2020-01-01T00:00:01,\"[1,2]\",,\"a,b\"\r\n"
+        );
+    }
+
+    #[test]
+    fn records_and_an_empty_export() {
+        let cols = ["a".to_string(), "b".to_string()];
+        let rec: Record = serde_json::from_value(json!({"a": "x,y", "b": {"k": [1]}})).unwrap();
+        let mut w = LineWriter::new(ExportFormat::Csv, &cols);
+        w.record(&cols, &rec);
+        assert_eq!(text(w), "a,b\r\n\"x,y\",\"{\"\"k\"\":[1]}\"\r\n");
+        let mut w = LineWriter::new(ExportFormat::Ndjson, &cols);
+        w.record(&cols, &rec);
+        assert_eq!(text(w), "{\"a\":\"x,y\",\"b\":{\"k\":[1]}}\n");
+        assert_eq!(text(LineWriter::new(ExportFormat::Csv, &cols)), "a,b\r\n");
+        assert_eq!(text(LineWriter::new(ExportFormat::Ndjson, &cols)), "");
+    }
+}
