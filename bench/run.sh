@@ -45,6 +45,8 @@ PG_BASE=${PG_URL%/*}
 BENCH_DIR="$GH_RUN/bench"; mkdir -p "$BENCH_DIR"
 BENCH_PIDS=()
 bench_stop() {
+  # the servers' logs and wrk's output stay for a look after the run
+  mkdir -p "$ROOT/target/bench-last" && cp "$BENCH_DIR"/*.log "$ROOT/target/bench-last/" 2>/dev/null || true
   local pid
   for pid in "${BENCH_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
