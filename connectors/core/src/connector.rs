@@ -126,11 +126,7 @@ pub fn paged_export<C: Connector + ?Sized>(
             let last = got < page || remaining.is_some_and(|r| r <= got);
             req.offset += got;
             let remaining = remaining.map(|r| r - got.min(r));
-            let chunk = if last {
-                writer.finish()
-            } else {
-                writer.take_full().or_else(|| writer.finish())
-            };
+            let chunk = writer.finish();
             Some((
                 Ok(chunk.unwrap_or_default()),
                 (connector, req, writer, remaining, last),

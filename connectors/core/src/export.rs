@@ -157,39 +157,30 @@ impl LineWriter {
         self.line = line;
     }
 
-    /// One record (the columns of the writer, in order).
+    /// One record (the columns of the writer, in order), through [`values`](Self::values):
+    /// serde_json spells numbers, arrays and objects; strings and booleans are cells.
     pub fn record(&mut self, columns: &[String], record: &Record) {
-        self.start();
-        let mut line = String::with_capacity(256);
-        match self.format {
-            ExportFormat::Ndjson => {
-                line.push('{');
-                for (i, c) in columns.iter().enumerate() {
-                    if i > 0 {
-                        line.push(',');
-                    }
-                    line.push_str(self.keys.get(i).map_or("\"\":", String::as_str));
-                    line.push_str(&record.get(c).unwrap_or(&Value::Null).to_string());
+        let spelled: Vec<Option<String>> = columns
+            .iter()
+            .map(|c| match record.get(c) {
+                Some(v @ (Value::Number(_) | Value::Array(_) | Value::Object(_))) => {
+                    Some(v.to_string())
                 }
-                line.push_str("}\n");
-            }
-            ExportFormat::Csv => {
-                for (i, c) in columns.iter().enumerate() {
-                    if i > 0 {
-                        line.push(',');
-                    }
-                    match record.get(c).unwrap_or(&Value::Null) {
-                        Value::Null => {}
-                        Value::String(s) => push_csv_text(&mut line, s),
-                        Value::Number(n) => line.push_str(&n.to_string()),
-                        Value::Bool(b) => line.push_str(if *b { "true" } else { "false" }),
-                        other => push_csv_text(&mut line, &other.to_string()),
-                    }
-                }
-                line.push_str("\r\n");
-            }
-        }
-        self.buf.extend_from_slice(line.as_bytes());
+                _ => None,
+            })
+            .collect();
+        let cells =
+            columns
+                .iter()
+                .zip(&spelled)
+                .map(|(c, spelled)| match (record.get(c), spelled) {
+                    (Some(Value::Number(_)), Some(t)) => (Cell::Number, CellValue::Text(t)),
+                    (_, Some(t)) => (Cell::Json, CellValue::Text(t)),
+                    (Some(Value::String(t)), None) => (Cell::Text, CellValue::Text(t)),
+                    (Some(Value::Bool(b)), None) => (Cell::Bool, CellValue::Bool(*b)),
+                    _ => (Cell::Text, CellValue::Null),
+                });
+        self.values(cells);
     }
 
     /// A full chunk to send, if there is one.
