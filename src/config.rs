@@ -21,6 +21,8 @@ pub struct Config {
     pub default_max_records: u64,
     /// `text` or `json`.
     pub log_format: String,
+    /// Which requests the access log records.
+    pub access_log: AccessLog,
     /// Seconds between checks of the system store for services changed by other instances.
     pub sync_interval_secs: u64,
     /// Mount the bundled demo database as service `demo`.
@@ -31,6 +33,29 @@ pub struct Config {
     pub cors: CorsConfig,
     pub rate_limits: Vec<RateLimit>,
     pub scripting: ScriptingConfig,
+}
+
+/// Which answered requests get an access log line (target `gatehouse::access`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessLog {
+    /// Every request.
+    All,
+    /// Requests answered 4xx or 5xx.
+    Errors,
+    /// None.
+    Off,
+}
+
+impl AccessLog {
+    /// The log filter directive that lets these lines through.
+    pub fn directive(self) -> &'static str {
+        match self {
+            AccessLog::All => "gatehouse::access=info",
+            AccessLog::Errors => "gatehouse::access=warn",
+            AccessLog::Off => "gatehouse::access=off",
+        }
+    }
 }
 
 /// Hook scripts (API.md §7): the limits of each call.
@@ -193,6 +218,7 @@ impl Default for Config {
             max_body_bytes: 10 * 1024 * 1024,
             default_max_records: 1000,
             log_format: "text".into(),
+            access_log: AccessLog::Errors,
             sync_interval_secs: 2,
             demo: false,
             services: Vec::new(),
@@ -241,6 +267,10 @@ mod tests {
         assert_eq!(c.cors.origins, ["https://app.example.com"]);
         assert_eq!(c.rate_limits[0].scope, LimitScope::ApiKey);
         assert_eq!(c.rate_limits[1].per.seconds(), 1);
+        assert_eq!(c.access_log, AccessLog::Errors);
+        let c: Config = toml::from_str("access_log = \"all\"").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.access_log.directive(), "gatehouse::access=info");
+        assert!(toml::from_str::<Config>("access_log = \"some\"").is_err());
         assert!(
             toml::from_str::<Config>(
                 "[[rate_limits]]\nscope = \"planet\"\nlimit = 1\nper = \"day\""

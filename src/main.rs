@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use gatehouse::config::AccessLog;
 use gatehouse::{Bootstrap, Config};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -42,6 +43,9 @@ enum Command {
         /// Log format: text or json.
         #[arg(long, env = "GATEHOUSE_LOG_FORMAT")]
         log_format: Option<String>,
+        /// Which requests the access log records [default: errors].
+        #[arg(long, env = "GATEHOUSE_ACCESS_LOG", value_enum)]
+        access_log: Option<AccessLog>,
     },
 }
 
@@ -55,6 +59,7 @@ async fn main() -> anyhow::Result<()> {
         policies_dir,
         scripts_dir,
         log_format,
+        access_log,
     } = Cli::parse().command;
     let mut cfg = match &config {
         Some(path) => Config::from_file(path).map_err(anyhow::Error::msg)?,
@@ -75,8 +80,11 @@ async fn main() -> anyhow::Result<()> {
     if let Some(f) = log_format {
         cfg.log_format = f;
     }
+    if let Some(a) = access_log {
+        cfg.access_log = a;
+    }
     cfg.demo |= demo;
-    init_logging(&cfg.log_format);
+    init_logging(&cfg.log_format, cfg.access_log);
 
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let boot = Bootstrap {
@@ -138,9 +146,12 @@ fn announce(app: &gatehouse::App, addr: SocketAddr, demo: bool) {
     }
 }
 
-fn init_logging(format: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+/// `RUST_LOG` when set; otherwise `info`, sqlx's warnings, and the access
+/// lines `access_log` asks for.
+fn init_logging(format: &str, access: AccessLog) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!("info,sqlx=warn,{}", access.directive()))
+    });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

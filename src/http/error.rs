@@ -168,8 +168,12 @@ impl ApiError {
             ErrorKind::Internal => Code::Internal,
         };
         match code {
-            Code::Internal => tracing::error!(detail = %e.detail, "internal connector error"),
-            Code::Unavailable => tracing::warn!(detail = %e.detail, "database unavailable"),
+            Code::Internal => {
+                tracing::error!(detail = %e.detail, request_id = %super::access::request_id(), "internal connector error")
+            }
+            Code::Unavailable => {
+                tracing::warn!(detail = %e.detail, request_id = %super::access::request_id(), "database unavailable")
+            }
             _ => {
                 tracing::debug!(detail = %e.detail, code = code.as_str(), "connector rejected request")
             }

@@ -1,6 +1,7 @@
-//! HTTP: the router, request-wide layers (request id, tracing, body limit,
+//! HTTP: the router, request-wide layers (request id, access log, body limit,
 //! method tunnelling) and the small handlers that are not the table road.
 
+pub mod access;
 pub mod docs;
 pub mod error;
 pub mod schema;
@@ -10,6 +11,7 @@ pub mod table;
 use crate::auth::{self, Principal};
 use crate::state::AppState;
 use crate::system::{admin, apps, event_scripts, policy, users};
+use access::REQUEST_ID;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::HeaderValue;
@@ -23,9 +25,6 @@ use std::sync::Arc;
 use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The `/api` routes; mounted at `/api` and at its alias `/api/v2`. Every one
 /// of them is behind `auth::authenticate`.
@@ -120,14 +119,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new().fallback_service(
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-            .layer(
-                TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                    let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
-                    // The path only: query strings may carry credentials.
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
-                })
-                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
-            )
+            .layer(axum::middleware::from_fn(access::log))
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
             // Preflight requests are answered here, before any credentials are asked for.
             .option_layer(cors)

@@ -393,22 +393,9 @@ impl Content {
     }
 }
 
-/// A page of rows the database built as one JSON array, with the envelope
-/// around it; serialising copies each row's text as it is.
-#[derive(serde::Serialize)]
-struct RawPage<'a> {
-    resource: &'a [&'a serde_json::value::RawValue],
-    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
-    meta: serde_json::Map<String, Value>,
-}
-
 /// A fault of ours: logged, answered as a plain 500.
 fn internal(detail: String) -> ApiError {
     ApiError::from_connector(gatehouse_core::ConnectorError::internal(detail), false)
-}
-
-fn rows_of(text: &str) -> ApiResult<Vec<&serde_json::value::RawValue>> {
-    serde_json::from_str(text).map_err(|e| internal(format!("rows from the database: {e}")))
 }
 
 fn connector_err(writing: bool) -> impl Fn(gatehouse_core::ConnectorError) -> ApiError {
@@ -535,9 +522,7 @@ async fn read(
             .await
             .map_err(connector_err(false))?;
         let found = match out.rows {
-            Rows::Json(text) => rows_of(&text)?
-                .first()
-                .map(|r| Content::Text(r.get().to_string())),
+            Rows::Json(rows) => rows.get(0).map(|r| Content::Text(r.to_string())),
             Rows::Records(mut rows) => rows.pop().map(|r| Content::Value(Value::Object(r))),
         };
         return found.map(|c| (StatusCode::OK, c)).ok_or_else(|| {
@@ -576,18 +561,25 @@ async fn read(
             &fields,
             &table.name,
         )?,
-        (Rows::Json(text), None) => {
-            let rows = rows_of(&text)?;
-            let keep = rows.len().min(usize::try_from(limit).unwrap_or(usize::MAX));
-            if rows.len() > keep {
+        (Rows::Json(mut rows), None) => {
+            // the envelope around the rows' text, which is copied as it is
+            if rows.len() as u64 > limit {
+                rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
                 next(&mut meta);
             }
-            let page = RawPage {
-                resource: &rows[..keep],
-                meta,
+            let meta = if meta.is_empty() {
+                String::new()
+            } else {
+                Value::Object(meta).to_string()
             };
-            let text =
-                serde_json::to_string(&page).map_err(|e| internal(format!("an answer: {e}")))?;
+            let mut text = String::with_capacity(rows.array_len() + meta.len() + 24);
+            text.push_str("{\"resource\":");
+            rows.write_array(&mut text);
+            if !meta.is_empty() {
+                text.push_str(",\"meta\":");
+                text.push_str(&meta);
+            }
+            text.push('}');
             return Ok((StatusCode::OK, Content::Text(text)));
         }
         (Rows::Records(mut rows), None) => {

@@ -13,5 +13,6 @@ mod identity;
 mod mongo;
 mod openapi;
 mod policy;
+mod postgres;
 mod services;
 mod sqlserver;

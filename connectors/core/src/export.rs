@@ -6,6 +6,7 @@
 //! and text cells a driver reads straight off the wire (PostgreSQL), each with
 //! the [`Cell`] kind saying how it is spelled in JSON.
 
+use crate::cells::{Cell, CellValue, json_key, push_int, push_object};
 use crate::error::ConnectorError;
 use crate::request::Record;
 use bytes::{Bytes, BytesMut};
@@ -36,30 +37,6 @@ impl ExportFormat {
     }
 }
 
-/// How a cell's database text is written as JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cell {
-    /// A number as the database spells it; text that is not a JSON number
-    /// (`NaN`, `Infinity`) becomes a string.
-    Number,
-    /// `t`/`true` or `f`/`false`.
-    Bool,
-    /// Text, written as a JSON string.
-    Text,
-    /// Already JSON (json columns, arrays, values converted in SQL).
-    Json,
-}
-
-/// One cell's value as a driver read it.
-#[derive(Debug, Clone, Copy)]
-pub enum CellValue<'a> {
-    Null,
-    /// The database's text, spelled in JSON as the column's [`Cell`] says.
-    Text(&'a str),
-    Int(i64),
-    Bool(bool),
-}
-
 /// Builds the lines of one export into chunks.
 pub struct LineWriter {
     format: ExportFormat,
@@ -77,11 +54,7 @@ impl LineWriter {
         let keys = columns
             .iter()
             .map(|c| match format {
-                ExportFormat::Ndjson => {
-                    let mut k = json_string(c);
-                    k.push(':');
-                    k
-                }
+                ExportFormat::Ndjson => json_key(c),
                 ExportFormat::Csv => {
                     let mut k = String::new();
                     push_csv_text(&mut k, c);
@@ -123,20 +96,8 @@ impl LineWriter {
         line.clear();
         match self.format {
             ExportFormat::Ndjson => {
-                line.push('{');
-                for (i, (kind, value)) in cells.enumerate() {
-                    if i > 0 {
-                        line.push(',');
-                    }
-                    line.push_str(self.keys.get(i).map_or("\"\":", String::as_str));
-                    match value {
-                        CellValue::Null => line.push_str("null"),
-                        CellValue::Text(t) => push_json_cell(&mut line, kind, Some(t)),
-                        CellValue::Int(n) => push_int(&mut line, n),
-                        CellValue::Bool(b) => line.push_str(if b { "true" } else { "false" }),
-                    }
-                }
-                line.push_str("}\n");
+                push_object(&mut line, &self.keys, cells);
+                line.push('\n');
             }
             ExportFormat::Csv => {
                 for (i, (kind, value)) in cells.enumerate() {
@@ -195,87 +156,6 @@ impl LineWriter {
     }
 }
 
-fn push_int(out: &mut String, n: i64) {
-    use std::fmt::Write;
-    let _ = write!(out, "{n}");
-}
-
-fn json_string(s: &str) -> String {
-    Value::String(s.to_string()).to_string()
-}
-
-/// A JSON string literal of `s` appended to `out`.
-fn push_json_text(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-/// Whether `s` is a number in JSON's grammar.
-pub fn is_json_number(s: &str) -> bool {
-    let b = s.as_bytes();
-    let mut i = 0;
-    if b.get(i) == Some(&b'-') {
-        i += 1;
-    }
-    match b.get(i) {
-        Some(b'0') => i += 1,
-        Some(b'1'..=b'9') => {
-            while b.get(i).is_some_and(u8::is_ascii_digit) {
-                i += 1;
-            }
-        }
-        _ => return false,
-    }
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        if !b.get(i).is_some_and(u8::is_ascii_digit) {
-            return false;
-        }
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(b.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        if !b.get(i).is_some_and(u8::is_ascii_digit) {
-            return false;
-        }
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-    }
-    i == b.len()
-}
-
-/// A cell as JSON, appended to `out`.
-pub fn push_json_cell(out: &mut String, kind: Cell, text: Option<&str>) {
-    let Some(t) = text else {
-        out.push_str("null");
-        return;
-    };
-    match kind {
-        Cell::Number if is_json_number(t) => out.push_str(t),
-        Cell::Bool if t == "t" || t == "true" => out.push_str("true"),
-        Cell::Bool if t == "f" || t == "false" => out.push_str("false"),
-        Cell::Json => out.push_str(t),
-        _ => push_json_text(out, t),
-    }
-}
-
 /// A CSV cell: quoted when it holds a comma, quote, or line break.
 fn push_csv_text(out: &mut String, s: &str) {
     if s.contains([',', '"', '\n', '\r']) {
@@ -315,28 +195,6 @@ mod tests {
 
     fn text(mut w: LineWriter) -> String {
         String::from_utf8(w.finish().unwrap_or_default().to_vec()).unwrap()
-    }
-
-    #[test]
-    fn json_numbers() {
-        for ok in ["0", "-0", "12", "1.5", "1e+100", "-2.5E-3", "10.00"] {
-            assert!(is_json_number(ok), "{ok}");
-        }
-        for bad in [
-            "",
-            "-",
-            "01",
-            "1.",
-            ".5",
-            "NaN",
-            "Infinity",
-            "-Infinity",
-            "1e",
-            "0x1",
-            "1 ",
-        ] {
-            assert!(!is_json_number(bad), "{bad}");
-        }
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! [`ErrorKind`] that the HTTP layer maps to a status in one place.
 
 pub mod catalog;
+pub mod cells;
 pub mod connector;
 pub mod error;
 pub mod export;

@@ -1,6 +1,7 @@
 //! Requests as data: what the HTTP layer asks of a connector.
 
 use crate::catalog::Table;
+use crate::cells::JsonRows;
 use crate::error::ConnectorError;
 use crate::filter::Expr;
 use std::sync::Arc;
@@ -48,10 +49,10 @@ pub struct SelectResult {
 #[derive(Debug, Clone)]
 pub enum Rows {
     Records(Vec<Record>),
-    /// A JSON array of objects as the database built it (PostgreSQL's
-    /// `json_agg`): passed on to the client without being parsed into records
-    /// unless something (a hook, ordering by `ids`) needs them.
-    Json(String),
+    /// JSON objects written straight from the values a driver read
+    /// (PostgreSQL): passed on to the client without being parsed into
+    /// records unless something (a hook, ordering by `ids`) needs them.
+    Json(JsonRows),
 }
 
 impl Default for Rows {
@@ -64,8 +65,7 @@ impl Rows {
     pub fn into_records(self) -> Result<Vec<Record>, ConnectorError> {
         match self {
             Rows::Records(r) => Ok(r),
-            Rows::Json(text) => serde_json::from_str(&text)
-                .map_err(|e| ConnectorError::internal(format!("rows from the database: {e}"))),
+            Rows::Json(rows) => rows.into_records(),
         }
     }
 }

@@ -5,9 +5,11 @@
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use cells::Decoder;
 use futures_util::StreamExt;
 use gatehouse_core::catalog::{ApiType, Column, ForeignKey, Table, TableKind};
-use gatehouse_core::export::{Cell, CellValue, LineWriter};
+use gatehouse_core::cells::{Cell, JsonRows, JsonRowsWriter};
+use gatehouse_core::export::LineWriter;
 use gatehouse_core::{
     Capabilities, Catalog, ConnectionConfig, Connector, ConnectorError, ErrorKind, Record, Rows,
 };
@@ -23,6 +25,8 @@ use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
+
+mod cells;
 
 pub const CAPABILITIES: Capabilities = Capabilities {
     transactions: true,
@@ -119,36 +123,33 @@ fn bind(q: &Query) -> sqlx::query::Query<'static, Postgres, PgArguments> {
     query
 }
 
-/// The JSON array text the dialect's aggregate built.
-fn json_text(row: Option<PgRow>, output: &Output) -> Result<String, ConnectorError> {
-    if *output != Output::JsonArray {
-        return Err(ConnectorError::internal("postgres expects JSON output"));
+/// The rows of a read, written from their cells ([`Output::Cells`]).
+fn json_rows(rows: &[PgRow], cells: &[(String, Cell)]) -> Result<JsonRows, ConnectorError> {
+    let mut out = JsonRowsWriter::new(cells.iter().map(|(name, _)| name.as_str()));
+    let mut decoder = Decoder::new(cells.iter().map(|(_, kind)| *kind).collect());
+    for row in rows {
+        out.row(decoder.row(row)?.into_iter());
     }
-    match row {
-        Some(row) => row.try_get(0).map_err(err),
-        None => Ok("[]".into()),
-    }
+    Ok(out.finish())
 }
 
-fn decode(row: Option<PgRow>, output: &Output) -> Result<Vec<Record>, ConnectorError> {
-    Rows::Json(json_text(row, output)?).into_records()
-}
-
-/// Cell `i` of a streamed row: integers and booleans in their binary form,
-/// everything else text (see the dialect's `cell_column`).
-fn cell(row: &PgRow, i: usize) -> Result<CellValue<'_>, sqlx::Error> {
-    use sqlx::{Column, TypeInfo, ValueRef};
-    let raw = row.try_get_raw(i)?;
-    if raw.is_null() {
-        return Ok(CellValue::Null);
+/// Rows as records: reads' cells ([`Output::Cells`]), or the JSON array a
+/// write's aggregate built ([`Output::JsonArray`]).
+fn decode(rows: &[PgRow], output: &Output) -> Result<Vec<Record>, ConnectorError> {
+    match output {
+        Output::Cells(cells) => json_rows(rows, cells)?.into_records(),
+        Output::JsonArray => match rows.first() {
+            Some(row) => {
+                let text: &str = row.try_get(0).map_err(err)?;
+                serde_json::from_str(text)
+                    .map_err(|e| ConnectorError::internal(format!("rows from the database: {e}")))
+            }
+            None => Ok(Vec::new()),
+        },
+        _ => Err(ConnectorError::internal(
+            "postgres expects cells or JSON output",
+        )),
     }
-    Ok(match row.column(i).type_info().name() {
-        "INT2" => CellValue::Int(row.try_get_unchecked::<i16, _>(i)?.into()),
-        "INT4" => CellValue::Int(row.try_get_unchecked::<i32, _>(i)?.into()),
-        "INT8" => CellValue::Int(row.try_get_unchecked::<i64, _>(i)?),
-        "BOOL" => CellValue::Bool(row.try_get_unchecked::<bool, _>(i)?),
-        _ => CellValue::Text(row.try_get_unchecked::<&str, _>(i)?),
-    })
 }
 
 #[async_trait]
@@ -158,13 +159,16 @@ impl SqlDriver for Driver {
     }
 
     async fn records(&self, q: &Query) -> Result<Vec<Record>, ConnectorError> {
-        let row = bind(q).fetch_optional(&self.pool).await.map_err(err)?;
-        decode(row, &q.output)
+        let rows = bind(q).fetch_all(&self.pool).await.map_err(err)?;
+        decode(&rows, &q.output)
     }
 
     async fn rows(&self, q: &Query) -> Result<Rows, ConnectorError> {
-        let row = bind(q).fetch_optional(&self.pool).await.map_err(err)?;
-        json_text(row, &q.output).map(Rows::Json)
+        let rows = bind(q).fetch_all(&self.pool).await.map_err(err)?;
+        match &q.output {
+            Output::Cells(cells) => json_rows(&rows, cells).map(Rows::Json),
+            output => decode(&rows, output).map(Rows::Records),
+        }
     }
 
     async fn count(&self, q: &Query) -> Result<u64, ConnectorError> {
@@ -201,7 +205,7 @@ impl SqlDriver for Driver {
             return None;
         };
         let names: Vec<String> = cells.iter().map(|(n, _)| n.clone()).collect();
-        let kinds: Vec<Cell> = cells.iter().map(|(_, k)| *k).collect();
+        let mut decoder = Decoder::new(cells.iter().map(|(_, k)| *k).collect());
         let pool = self.pool.clone();
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, ConnectorError>>(4);
         tokio::spawn(async move {
@@ -209,25 +213,17 @@ impl SqlDriver for Driver {
             let query = bind(&q);
             let mut rows = query.fetch(&pool);
             while let Some(row) = rows.next().await {
-                let row = match row {
-                    Ok(row) => row,
+                let chunk = match row.map_err(err).and_then(|row| {
+                    lines.values(decoder.row(&row)?.into_iter());
+                    Ok(())
+                }) {
+                    Ok(()) => lines.take_full(),
                     Err(e) => {
-                        let _ = tx.send(Err(err(e))).await;
+                        let _ = tx.send(Err(e)).await;
                         return;
                     }
                 };
-                let mut cells = Vec::with_capacity(kinds.len());
-                for (i, kind) in kinds.iter().enumerate() {
-                    match cell(&row, i) {
-                        Ok(value) => cells.push((*kind, value)),
-                        Err(e) => {
-                            let _ = tx.send(Err(err(e))).await;
-                            return;
-                        }
-                    }
-                }
-                lines.values(cells.into_iter());
-                if let Some(chunk) = lines.take_full()
+                if let Some(chunk) = chunk
                     && tx.send(Ok(chunk)).await.is_err()
                 {
                     return; // the client went away
@@ -249,8 +245,8 @@ struct Tx(sqlx::Transaction<'static, Postgres>);
 #[async_trait]
 impl SqlTransaction for Tx {
     async fn records(&mut self, q: &Query) -> Result<Vec<Record>, ConnectorError> {
-        let row = bind(q).fetch_optional(&mut *self.0).await.map_err(err)?;
-        decode(row, &q.output)
+        let rows = bind(q).fetch_all(&mut *self.0).await.map_err(err)?;
+        decode(&rows, &q.output)
     }
 
     async fn execute(&mut self, q: &Query) -> Result<Executed, ConnectorError> {

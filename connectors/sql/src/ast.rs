@@ -1,7 +1,7 @@
 //! The SQL AST: just the statements the table API needs.
 
 use gatehouse_core::ApiType;
-use gatehouse_core::export::Cell;
+use gatehouse_core::cells::Cell;
 use gatehouse_core::filter::CmpOp;
 
 /// A value bound as a query parameter.

@@ -184,6 +184,18 @@ fn paging() {
     all("limit_only", |t| select(t, None, by_id(), Some(5), 0));
     all("offset_only", |t| select(t, None, by_id(), None, 10));
     all("page_unordered", |t| select(t, None, vec![], Some(5), 10));
+    // a column read through a conversion (`to_json(x)::text AS x`) is sorted
+    // by its value, named with its table, not by the converted alias
+    let by_time = || {
+        vec![OrderBy {
+            field: "placed_at".into(),
+            descending: true,
+            nulls_first: None,
+        }]
+    };
+    all("order_by_converted_column", |t| {
+        select(t, None, by_time(), Some(5), 0)
+    });
 }
 
 #[test]

@@ -13,7 +13,7 @@ pub use sqlite::Sqlite;
 pub use sqlserver::SqlServer;
 
 use crate::ast::*;
-use gatehouse_core::export::Cell;
+use gatehouse_core::cells::Cell;
 use gatehouse_core::filter::CmpOp;
 
 /// How a dialect hands back the rows a write touched.
@@ -52,8 +52,16 @@ pub trait Dialect: Send + Sync + 'static {
         self.quote(&col.name)
     }
 
-    /// How a column is read as one text cell for streaming ([`Output::Cells`]);
-    /// `None`: the dialect does not stream cells.
+    /// Whether reads select the columns of [`cell_column`](Self::cell_column)
+    /// ([`Output::Cells`], decoded by the driver) rather than what
+    /// [`finish_rows`](Self::finish_rows) builds.
+    fn reads_cells(&self) -> bool {
+        false
+    }
+
+    /// How a column is read as one cell, for streaming and for dialects that
+    /// [read cells](Self::reads_cells) ([`Output::Cells`]); `None`: the
+    /// dialect does not read cells.
     fn cell_column(&self, _col: &OutCol) -> Option<(String, Cell)> {
         None
     }
@@ -216,8 +224,30 @@ impl<'d> Printer<'d> {
     fn statement(&mut self, stmt: &Statement) -> Output {
         match stmt {
             Statement::Select(s) => {
-                let cols = self.columns(&s.columns);
                 let table = self.table(&s.table);
+                let cells: Option<Vec<(String, Cell)>> = if s.cells || self.d.reads_cells() {
+                    s.columns.iter().map(|c| self.d.cell_column(c)).collect()
+                } else {
+                    None
+                };
+                // how each column is read: its cell expression or read_column
+                let reads: Vec<String> = match &cells {
+                    Some(cells) => cells.iter().map(|(read, _)| read.clone()).collect(),
+                    None => s.columns.iter().map(|c| self.d.read_column(c)).collect(),
+                };
+                let cols = reads
+                    .iter()
+                    .zip(&s.columns)
+                    .map(|(read, c)| {
+                        let quoted = self.d.quote(&c.name);
+                        if *read == quoted {
+                            quoted
+                        } else {
+                            format!("{read} AS {quoted}")
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 let filter = self.where_clause(&s.filter);
                 let order = if s.order.is_empty() {
                     String::new()
@@ -227,13 +257,15 @@ impl<'d> Printer<'d> {
                         .iter()
                         .map(|o| {
                             // A column the select list reads through an expression
-                            // (`CAST(x AS CHAR) AS x`) is named by its table here:
-                            // the bare name would sort by the alias, as text.
+                            // (`CAST(x AS CHAR) AS x`, `x::text AS x`) is named by
+                            // its table here: the bare name would sort by the
+                            // alias, as text.
                             let quoted = self.d.quote(&o.col);
                             let aliased = s
                                 .columns
                                 .iter()
-                                .any(|c| c.name == o.col && self.d.read_column(c) != quoted);
+                                .zip(&reads)
+                                .any(|(c, read)| c.name == o.col && *read != quoted);
                             let expr = if aliased {
                                 format!("{table}.{quoted}")
                             } else {
@@ -247,20 +279,6 @@ impl<'d> Printer<'d> {
                 let limit = s.limit.map(|l| self.paging_value(l));
                 let offset = (s.offset > 0).then(|| self.paging_value(s.offset));
                 let (top, suffix) = self.d.paging(limit, offset, !s.order.is_empty());
-                let cells: Option<Vec<(String, Cell)>> = if s.cells {
-                    s.columns.iter().map(|c| self.d.cell_column(c)).collect()
-                } else {
-                    None
-                };
-                let cols = match &cells {
-                    Some(cells) => cells
-                        .iter()
-                        .zip(&s.columns)
-                        .map(|((read, _), c)| format!("{read} AS {}", self.d.quote(&c.name)))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    None => cols,
-                };
                 let sql = format!("SELECT {top}{cols} FROM {table}{filter}{order}{suffix}");
                 if let Some(cells) = cells {
                     self.sql = sql;

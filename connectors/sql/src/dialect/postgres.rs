@@ -1,7 +1,7 @@
 use super::{Dialect, quote_with};
 use crate::ast::{ColRef, OutCol, Output, Param};
 use gatehouse_core::ApiType;
-use gatehouse_core::export::Cell;
+use gatehouse_core::cells::Cell;
 
 /// PostgreSQL: `$n` placeholders cast to the column's type, and rows built into
 /// one JSON array by the database (`json_agg`), which keeps numeric text exact
@@ -44,32 +44,48 @@ impl Dialect for Postgres {
         }
     }
 
-    /// Scalars the API spells as PostgreSQL's text output does are cast to
-    /// text (cheap: the value's output function); the rest (dates and times,
-    /// arrays, composites, `character(n)` with its padding, enums...) go
-    /// through `to_json`, the same spelling `json_agg` gives reads.
+    /// Reads select plain columns: built-in types the driver decodes from
+    /// their binary form (integers, booleans, floats, numeric, text, uuid,
+    /// json, bytea) come as stored — a cast would make the server convert
+    /// every value to text first. The rest (dates and times, arrays,
+    /// composites, enums, domains, whose `db_type` is their own name) are
+    /// converted here: scalars the API spells as PostgreSQL's text output
+    /// through `::text`, others through `to_json`, the spelling `json_agg` gives.
+    fn reads_cells(&self) -> bool {
+        true
+    }
+
     fn cell_column(&self, col: &OutCol) -> Option<(String, Cell)> {
         let q = self.quote(&col.name);
-        let texty = col.db_type == "text"
-            || col.db_type.starts_with("character varying")
-            || col.db_type == "uuid";
-        // Integers, booleans and text come as they are stored (the driver
-        // reads their binary form; a cast would make the server convert twice).
+        let t = col.db_type.as_str();
         let native = matches!(
-            col.db_type.as_str(),
-            "smallint" | "integer" | "bigint" | "boolean"
-        );
+            t,
+            "smallint"
+                | "integer"
+                | "bigint"
+                | "boolean"
+                | "real"
+                | "double precision"
+                | "text"
+                | "name"
+                | "uuid"
+                | "json"
+                | "jsonb"
+                | "bytea"
+        ) || t.starts_with("numeric")
+            || t.starts_with("character varying")
+            || t.starts_with("character(");
         Some(match col.api_type {
-            ApiType::Integer | ApiType::Bigint if native => (q, Cell::Number),
-            ApiType::Boolean if native => (q, Cell::Bool),
             ApiType::Integer | ApiType::Bigint | ApiType::Float | ApiType::Decimal => {
-                (format!("{q}::text"), Cell::Number)
+                (if native { q } else { format!("{q}::text") }, Cell::Number)
             }
-            ApiType::Boolean => (format!("{q}::text"), Cell::Bool),
-            ApiType::Json => (format!("{q}::text"), Cell::Json),
-            ApiType::Binary => (self.read_column(col), Cell::Text),
-            ApiType::Text | ApiType::String if texty => (q, Cell::Text),
-            ApiType::Uuid if texty => (format!("{q}::text"), Cell::Text),
+            ApiType::Boolean => (if native { q } else { format!("{q}::text") }, Cell::Bool),
+            ApiType::Json => (if native { q } else { format!("{q}::text") }, Cell::Json),
+            ApiType::Binary if !native => (self.read_column(col), Cell::Text),
+            ApiType::Uuid if !native => (format!("{q}::text"), Cell::Text),
+            ApiType::Binary | ApiType::Uuid | ApiType::Text | ApiType::String if native => {
+                (q, Cell::Text)
+            }
             _ => (format!("to_json({q})::text"), Cell::Json),
         })
     }

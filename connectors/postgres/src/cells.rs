@@ -1,0 +1,357 @@
+//! Rows read straight off the wire. Reads and exports select plain columns
+//! (the dialect's `cell_column`); each value arrives in PostgreSQL's binary
+//! form and is turned into a [`CellValue`] here — integers and booleans as
+//! they are, numbers, uuids and bytea spelled as text — so the answer's JSON
+//! or CSV is written without a JSON tree and without the server converting
+//! every value to text first.
+
+use base64::Engine;
+use gatehouse_core::ConnectorError;
+use gatehouse_core::cells::{Cell, CellValue};
+use sqlx::postgres::{PgRow, PgValueFormat};
+use sqlx::{Column, Row, TypeInfo, ValueRef};
+use std::fmt::Write;
+
+/// How a column's binary value is read, from the type the row description names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wire {
+    Int2,
+    Int4,
+    Int8,
+    Bool,
+    Float4,
+    Float8,
+    Numeric,
+    Uuid,
+    Json,
+    Jsonb,
+    Bytea,
+    /// Text, varchar, bpchar, name: the binary form is the UTF-8 text.
+    Text,
+}
+
+impl Wire {
+    fn of(type_name: &str) -> Option<Wire> {
+        Some(match type_name {
+            "INT2" => Wire::Int2,
+            "INT4" => Wire::Int4,
+            "INT8" => Wire::Int8,
+            "BOOL" => Wire::Bool,
+            "FLOAT4" => Wire::Float4,
+            "FLOAT8" => Wire::Float8,
+            "NUMERIC" => Wire::Numeric,
+            "UUID" => Wire::Uuid,
+            "JSON" => Wire::Json,
+            "JSONB" => Wire::Jsonb,
+            "BYTEA" => Wire::Bytea,
+            // sqlx names bpchar (`character(n)`) "CHAR"; the one-byte `"char"` is `"CHAR"`
+            "TEXT" | "VARCHAR" | "CHAR" | "NAME" => Wire::Text,
+            _ => return None,
+        })
+    }
+
+    /// Spelled as text into a scratch buffer rather than borrowed from the row.
+    fn spelled(self) -> bool {
+        matches!(
+            self,
+            Wire::Float4 | Wire::Float8 | Wire::Numeric | Wire::Uuid | Wire::Bytea
+        )
+    }
+}
+
+/// Decodes the rows of one query: the cell kinds come from the dialect
+/// (how each column is written in JSON), the wire types from the first row.
+pub struct Decoder {
+    kinds: Vec<Cell>,
+    wires: Vec<Wire>,
+    /// Per column, the text of a value spelled here; reused from row to row.
+    scratch: Vec<String>,
+}
+
+fn bad(what: &str) -> ConnectorError {
+    ConnectorError::internal(format!("postgres: cannot read a {what} value"))
+}
+
+fn fixed<const N: usize>(bytes: &[u8], what: &str) -> Result<[u8; N], ConnectorError> {
+    bytes.try_into().map_err(|_| bad(what))
+}
+
+fn utf8<'r>(bytes: &'r [u8], what: &str) -> Result<&'r str, ConnectorError> {
+    std::str::from_utf8(bytes).map_err(|_| bad(what))
+}
+
+impl Decoder {
+    pub fn new(kinds: Vec<Cell>) -> Self {
+        Self {
+            scratch: vec![String::new(); kinds.len()],
+            kinds,
+            wires: Vec::new(),
+        }
+    }
+
+    fn learn(&mut self, row: &PgRow) -> Result<(), ConnectorError> {
+        if row.columns().len() != self.kinds.len() {
+            return Err(ConnectorError::internal(
+                "postgres: the row has other columns than the query named",
+            ));
+        }
+        self.wires = row
+            .columns()
+            .iter()
+            .map(|c| {
+                let name = c.type_info().name();
+                Wire::of(name).ok_or_else(|| {
+                    ConnectorError::internal(format!(
+                        "postgres: column {} arrived as {name}, which is not read natively",
+                        c.name()
+                    ))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(())
+    }
+
+    /// The cells of one row, in column order.
+    pub fn row<'r>(
+        &'r mut self,
+        row: &'r PgRow,
+    ) -> Result<Vec<(Cell, CellValue<'r>)>, ConnectorError> {
+        if self.wires.is_empty() {
+            self.learn(row)?;
+        }
+        // each value's bytes (None: NULL)
+        let mut raw: Vec<Option<&'r [u8]>> = Vec::with_capacity(self.wires.len());
+        for i in 0..self.wires.len() {
+            let value = row
+                .try_get_raw(i)
+                .map_err(|e| ConnectorError::internal(format!("postgres: {e}")))?;
+            raw.push(if value.is_null() {
+                None
+            } else if value.format() != PgValueFormat::Binary {
+                // sqlx asks for every result column in binary
+                return Err(ConnectorError::internal(
+                    "postgres: a value arrived as text",
+                ));
+            } else {
+                Some(
+                    value
+                        .as_bytes()
+                        .map_err(|e| ConnectorError::internal(format!("postgres: {e}")))?,
+                )
+            });
+        }
+        for ((wire, b), out) in self.wires.iter().zip(&raw).zip(&mut self.scratch) {
+            let Some(b) = *b else { continue };
+            if !wire.spelled() {
+                continue;
+            }
+            out.clear();
+            match wire {
+                Wire::Float4 => {
+                    push_float(out, f64::from(f32::from_be_bytes(fixed(b, "real")?)), true)
+                }
+                Wire::Float8 => push_float(out, f64::from_be_bytes(fixed(b, "double")?), false),
+                Wire::Numeric => numeric_text(b, out).ok_or_else(|| bad("numeric"))?,
+                Wire::Uuid => {
+                    let id = uuid::Uuid::from_bytes(fixed(b, "uuid")?);
+                    out.push_str(
+                        id.hyphenated()
+                            .encode_lower(&mut uuid::Uuid::encode_buffer()),
+                    );
+                }
+                Wire::Bytea => base64::engine::general_purpose::STANDARD.encode_string(b, out),
+                _ => {}
+            }
+        }
+        let mut cells = Vec::with_capacity(self.wires.len());
+        for (i, ((wire, kind), b)) in self.wires.iter().zip(&self.kinds).zip(raw).enumerate() {
+            let Some(b) = b else {
+                cells.push((*kind, CellValue::Null));
+                continue;
+            };
+            let value = match wire {
+                Wire::Int2 => CellValue::Int(i16::from_be_bytes(fixed(b, "smallint")?).into()),
+                Wire::Int4 => CellValue::Int(i32::from_be_bytes(fixed(b, "integer")?).into()),
+                Wire::Int8 => CellValue::Int(i64::from_be_bytes(fixed(b, "bigint")?)),
+                Wire::Bool => CellValue::Bool(fixed::<1>(b, "boolean")? != [0]),
+                Wire::Text | Wire::Json => CellValue::Text(utf8(b, "text")?),
+                // jsonb: a version byte (1), then the text
+                Wire::Jsonb => match b.split_first() {
+                    Some((1, text)) => CellValue::Text(utf8(text, "jsonb")?),
+                    _ => return Err(bad("jsonb")),
+                },
+                _ => CellValue::Text(&self.scratch[i]),
+            };
+            cells.push((*kind, value));
+        }
+        Ok(cells)
+    }
+}
+
+/// A float as PostgreSQL's JSON spells it: the shortest text that reads back
+/// as the same value (`0.1`, `1e+100` as `1e100`), a whole number without
+/// `.0`, and `NaN`/`Infinity`/`-Infinity` as words (written as JSON strings).
+fn push_float(out: &mut String, f: f64, single: bool) {
+    if f.is_nan() {
+        out.push_str("NaN");
+    } else if f.is_infinite() {
+        out.push_str(if f > 0.0 { "Infinity" } else { "-Infinity" });
+    } else {
+        let mut buf = ryu::Buffer::new();
+        // a real's shortest text is that of the f32, not of the widened f64
+        #[allow(clippy::cast_possible_truncation)]
+        let text = if single {
+            buf.format_finite(f as f32)
+        } else {
+            buf.format_finite(f)
+        };
+        out.push_str(text.strip_suffix(".0").unwrap_or(text));
+    }
+}
+
+/// A `numeric`'s binary form as its exact text (what `numeric_out` writes):
+/// `ndigits`, `weight`, `sign`, `dscale` (16 bits each), then `ndigits`
+/// base-10,000 digits, the first worth 10,000^weight. `None` if malformed.
+fn numeric_text(b: &[u8], out: &mut String) -> Option<()> {
+    let word = |i: usize| -> Option<u16> { Some(u16::from_be_bytes([*b.get(i)?, *b.get(i + 1)?])) };
+    let ndigits = usize::from(word(0)?);
+    let weight = i32::from(word(2)? as i16);
+    let sign = word(4)?;
+    let dscale = usize::from(word(6)?);
+    if b.len() != 8 + 2 * ndigits {
+        return None;
+    }
+    let digit = |k: i32| -> Option<u16> {
+        if k < 0 || k as usize >= ndigits {
+            return Some(0);
+        }
+        let d = word(8 + 2 * k as usize)?;
+        (d < 10_000).then_some(d)
+    };
+    match sign {
+        0x0000 => {}
+        0x4000 => out.push('-'),
+        0xC000 => {
+            out.push_str("NaN");
+            return Some(());
+        }
+        0xD000 => {
+            out.push_str("Infinity");
+            return Some(());
+        }
+        0xF000 => {
+            out.push_str("-Infinity");
+            return Some(());
+        }
+        _ => return None,
+    }
+    if weight < 0 {
+        out.push('0');
+    } else {
+        for k in 0..=weight {
+            let d = digit(k)?;
+            let _ = if k == 0 {
+                write!(out, "{d}")
+            } else {
+                write!(out, "{d:04}")
+            };
+        }
+    }
+    if dscale > 0 {
+        out.push('.');
+        let mut left = dscale;
+        let mut k = weight + 1;
+        while left > 0 {
+            let mut four = [0u8; 4];
+            let d = digit(k)?;
+            for (j, slot) in four.iter_mut().enumerate() {
+                *slot = b'0' + ((d / 10u16.pow(3 - j as u32)) % 10) as u8;
+            }
+            let take = left.min(4);
+            out.push_str(std::str::from_utf8(&four[..take]).ok()?);
+            left -= take;
+            k += 1;
+        }
+    }
+    Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The binary form of a numeric, from its parts.
+    fn numeric(weight: i16, sign: u16, dscale: u16, digits: &[u16]) -> Vec<u8> {
+        let mut b = Vec::new();
+        b.extend_from_slice(&(digits.len() as u16).to_be_bytes());
+        b.extend_from_slice(&weight.to_be_bytes());
+        b.extend_from_slice(&sign.to_be_bytes());
+        b.extend_from_slice(&dscale.to_be_bytes());
+        for d in digits {
+            b.extend_from_slice(&d.to_be_bytes());
+        }
+        b
+    }
+
+    fn text(b: &[u8]) -> Option<String> {
+        let mut s = String::new();
+        numeric_text(b, &mut s).map(|()| s)
+    }
+
+    #[test]
+    fn numerics_as_postgres_writes_them() {
+        let cases: &[(i16, u16, u16, &[u16], &str)] = &[
+            (0, 0, 0, &[], "0"),
+            (0, 0, 2, &[], "0.00"),
+            (0, 0, 2, &[1500, 5000], "1500.50"),
+            (0, 0, 2, &[99, 9900], "99.99"),
+            (1, 0, 6, &[1, 2345, 6789, 100], "12345.678901"),
+            (-1, 0, 4, &[1], "0.0001"),
+            (-2, 0, 5, &[1000], "0.00001"),
+            (-1, 0x4000, 1, &[5000], "-0.5"),
+            (2, 0, 0, &[1], "100000000"),
+            (2, 0x4000, 0, &[9, 9999, 9999], "-999999999"),
+            (0, 0, 9, &[3, 1415, 9265, 3589], "3.141592653"),
+            (0, 0xC000, 0, &[], "NaN"),
+            (0, 0xD000, 0, &[], "Infinity"),
+            (0, 0xF000, 0, &[], "-Infinity"),
+        ];
+        for (weight, sign, dscale, digits, want) in cases {
+            assert_eq!(
+                text(&numeric(*weight, *sign, *dscale, digits)).as_deref(),
+                Some(*want),
+                "{digits:?} weight {weight}"
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_numerics_are_refused() {
+        assert_eq!(text(&[0, 1]), None);
+        let mut long = numeric(0, 0, 0, &[1]);
+        long.push(0);
+        assert_eq!(text(&long), None);
+        assert_eq!(text(&numeric(0, 0x1234, 0, &[1])), None);
+        assert_eq!(text(&numeric(0, 0, 0, &[10_000])), None);
+    }
+
+    #[test]
+    fn floats_as_json_numbers() {
+        let cases: &[(f64, bool, &str)] = &[
+            (0.25, false, "0.25"),
+            (1.0, false, "1"),
+            (-3.0, false, "-3"),
+            (0.1, false, "0.1"),
+            (1e100, false, "1e100"),
+            (f64::from(0.1f32), true, "0.1"),
+            (f64::NAN, false, "NaN"),
+            (f64::INFINITY, false, "Infinity"),
+            (f64::NEG_INFINITY, true, "-Infinity"),
+        ];
+        for (f, single, want) in cases {
+            let mut s = String::new();
+            push_float(&mut s, *f, *single);
+            assert_eq!(s, *want);
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! PostgreSQL reads decode each value's binary form in Gatehouse (no JSON
+//! built by the server): every built-in type it decodes, at its edges, must
+//! read as the server's own JSON spells it (`json_agg`), as JSON and as CSV.
+
+use crate::common::{Engine, TestApp, fresh_db};
+use axum::http::StatusCode;
+use serde_json::Value;
+
+const TABLE: &str = r#"
+CREATE TABLE wire (
+    id      integer PRIMARY KEY,
+    s2      smallint,
+    i8      bigint,
+    n       numeric,
+    n2      numeric(12,2),
+    r4      real,
+    f8      double precision,
+    b       boolean,
+    t       text,
+    vc      varchar(20),
+    ch      char(4),
+    nm      name,
+    u       uuid,
+    j       json,
+    jb      jsonb,
+    by      bytea,
+    ts      timestamp,
+    tz      timestamptz,
+    arr     integer[]
+);
+INSERT INTO wire VALUES
+ (1, -32768, -9223372036854775808, 0, 0, 0, 0, false, '', '', 'a', 'n',
+  '00000000-0000-0000-0000-000000000000', '{}', '{}', '\x', '2000-01-01', '2000-01-01Z', '{}'),
+ (2, 32767, 9223372036854775807, 'NaN', -0.01, 3.4028235e38, 1e100, true,
+  E'tab\there "quoted" back\\slash \u00e9 \U0001F600 ctl\x01', 'x,y', 'ab', 'pg_class',
+  'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{"b": [1, 2.50, null], "a": "x"}', '{"b": [1, 2.50], "a": "x"}',
+  '\x00ff10', '1999-12-31 23:59:59.123456', '2024-02-29 12:00:00.5+02', '{1,NULL,3}'),
+ (3, 1, 1, '123456789012345678901234567890.000000000000000000001', 9999999999.99, 1.5e-7, -2.2250738585072014e-308, NULL,
+  NULL, NULL, NULL, NULL, NULL, 'null', '"s"', NULL, 'infinity', '-infinity', NULL),
+ (4, NULL, NULL, '-0.000100', 1, 'NaN', 'Infinity', NULL,
+  NULL, NULL, NULL, NULL, NULL, '[1,"2"]', '[]', NULL, NULL, NULL, NULL),
+ (5, NULL, NULL, 'Infinity', NULL, '-Infinity', 0.1, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+ (6, NULL, NULL, '-Infinity', NULL, 1, 123456789012345680000, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+"#;
+
+/// Numbers compared by value (the server writes `1e+100`, Gatehouse `1e100`),
+/// everything else exactly.
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            x.to_string() == y.to_string()
+                || x.as_f64().zip(y.as_f64()).is_some_and(|(x, y)| x == y)
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+#[tokio::test]
+async fn values_read_off_the_wire_as_the_server_spells_them() {
+    let Some(db) = fresh_db(Engine::Postgres, Some(TABLE)).await else {
+        return;
+    };
+    // what the server's JSON says (bytea as base64, as the API writes it)
+    let expected: Vec<Value> = {
+        use sqlx::Connection;
+        let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        let text: String = sqlx::query_scalar(
+            "SELECT json_agg(x ORDER BY id)::text FROM (SELECT id, s2, i8, n, n2, r4, f8, b, t, vc, \
+             ch, nm, u, j, jb, translate(encode(by, 'base64'), E'\\n', '') AS by, ts, tz, arr \
+             FROM wire) x",
+        )
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    let app = TestApp::new().await;
+    app.register("pg", &db).await;
+    let r = app.call("GET /api/pg/_table/wire?order=id", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let got = r.json["resource"].as_array().unwrap();
+    assert_eq!(got.len(), expected.len());
+    for (g, e) in got.iter().zip(&expected) {
+        assert!(same(g, e), "\n got: {g}\nwant: {e}");
+    }
+    // exact numeric text, not rounded through a float
+    assert!(
+        r.text
+            .contains("\"n\":123456789012345678901234567890.000000000000000000001"),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains("\"n\":-0.000100"), "{}", r.text);
+    assert!(r.text.contains("\"n2\":-0.01"), "{}", r.text);
+    assert!(r.text.contains("\"n\":\"NaN\""), "{}", r.text);
+    assert!(r.text.contains("\"f8\":\"Infinity\""), "{}", r.text);
+    // one record by key goes the same way
+    let one = app.call("GET /api/pg/_table/wire/2", None).await;
+    assert_eq!(one.status, StatusCode::OK, "{}", one.text);
+    assert!(same(&one.json, &expected[1]), "{}", one.text);
+
+    // the export writes the same values
+    let nd = app
+        .call("GET /api/pg/_table/wire?order=id&format=ndjson", None)
+        .await;
+    assert_eq!(nd.status, StatusCode::OK, "{}", nd.text);
+    let lines: Vec<Value> = nd
+        .text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for (g, e) in lines.iter().zip(&expected) {
+        assert!(same(g, e), "\n got: {g}\nwant: {e}");
+    }
+    let csv = app
+        .call(
+            "GET /api/pg/_table/wire?order=id&fields=id,n,ch,by,t&format=csv",
+            None,
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.text);
+    let rows: Vec<&str> = csv.text.split("\r\n").collect();
+    assert_eq!(rows[0], "id,n,ch,by,t");
+    assert_eq!(rows[1], "1,0,a   ,,");
+    assert!(
+        rows[2].starts_with("2,NaN,ab  ,AP8Q,\"tab\there \"\"quoted\"\""),
+        "{}",
+        rows[2]
+    );
+}
