@@ -136,3 +136,66 @@ async fn values_read_off_the_wire_as_the_server_spells_them() {
         rows[2]
     );
 }
+
+/// The pool hands a connection back without a round trip, so it must know
+/// when one is unfit: an export the client left mid-way, a connection the
+/// server ended. With one connection in the pool, every request after those
+/// needs a sound connection.
+#[tokio::test]
+async fn the_pool_drops_connections_left_mid_result_or_ended_by_the_server() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    let table = "CREATE TABLE line (id integer PRIMARY KEY, label text NOT NULL);
+                 INSERT INTO line SELECT i, repeat('x', 100) || i FROM generate_series(1, 200000) i;";
+    let Some(db) = fresh_db(Engine::Postgres, Some(table)).await else {
+        return;
+    };
+    let app = TestApp::new().await;
+    let body = serde_json::json!({"name": "pg", "type": "postgres",
+        "config": {"url": db.url, "max_records": 10, "pool_max": 1}});
+    let r = app.call("POST /api/system/service", Some(&body)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+
+    for round in 0..3 {
+        // an export (the admin's: no page cap) read for one chunk, then abandoned
+        let req = Request::builder()
+            .uri("/api/pg/_table/line?order=id&format=ndjson")
+            .header("x-api-key", crate::common::ADMIN_KEY)
+            .body(Body::empty())
+            .unwrap();
+        let resp = app.router.clone().oneshot(req).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let mut body = resp.into_body();
+        let first = body.frame().await.unwrap().unwrap();
+        assert!(first.is_data());
+        drop(body);
+        // the next reads and a write find a sound connection
+        for id in [1, 199_999, 77] {
+            let r = app
+                .call(&format!("GET /api/pg/_table/line/{id}"), None)
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "round {round}: {}", r.text);
+            assert_eq!(r.json["id"], id, "round {round}: {}", r.text);
+        }
+        let r = app
+            .call(
+                "POST /api/pg/_table/line",
+                Some(&serde_json::json!({"resource": [{"id": 300_000 + round, "label": "new"}]})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "round {round}: {}", r.text);
+    }
+
+    // the server ends the pooled connection: the next read is tried again on a new one
+    db.exec(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE application_name = 'gatehouse' AND datname = current_database()",
+    )
+    .await;
+    let r = app.call("GET /api/pg/_table/line/5", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json["id"], 5);
+}

@@ -18,8 +18,9 @@ use gatehouse_sql::sqlx_support::{code, connect_error, map_error};
 use gatehouse_sql::{
     Dialect, Executed, Output, Query, SqlConnector, SqlDriver, SqlTransaction, SqlValue,
 };
+use pool::{Lease, Pool};
 use sqlx::error::DatabaseError;
-use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgRow};
 use sqlx::{AssertSqlSafe, Connection, Postgres, Row};
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -27,6 +28,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod cells;
+mod pool;
 
 pub const CAPABILITIES: Capabilities = Capabilities {
     transactions: true,
@@ -61,14 +63,8 @@ pub async fn connect(cfg: &ConnectionConfig) -> Result<Arc<dyn Connector>, Conne
         .await
         .map_err(|e| connect_error(e, classify_connect))?;
     let _ = probe.close().await;
-    let pool = PgPoolOptions::new()
-        .max_connections(cfg.pool_max.max(1))
-        .min_connections(0)
-        .acquire_timeout(Duration::from_secs(5))
-        .test_before_acquire(false)
-        .connect_with(opts)
-        .await
-        .map_err(|e| connect_error(e, classify_connect))?;
+    let pool = pool::pool(opts, cfg.pool_max.max(1) as usize, Duration::from_secs(5))
+        .map_err(ConnectorError::internal)?;
     let schemas = if cfg.schemas.is_empty() {
         vec!["public".to_string()]
     } else {
@@ -82,8 +78,31 @@ pub async fn connect(cfg: &ConnectionConfig) -> Result<Arc<dyn Connector>, Conne
 }
 
 struct Driver {
-    pool: PgPool,
+    pool: Pool,
     schemas: Vec<String>,
+}
+
+impl Driver {
+    async fn lease(&self) -> Result<Lease, ConnectorError> {
+        Lease::of(&self.pool).await.map_err(|e| match e {
+            pool::Unavailable::Connect(e) => connect_error(e, classify_connect),
+            pool::Unavailable::Pool(why) => ConnectorError::new(ErrorKind::Unavailable, why),
+        })
+    }
+
+    /// A read's rows. A connection that turns out broken (the server
+    /// restarted, a network cut) is dropped and the read tried once more.
+    async fn fetch(&self, q: &Query) -> Result<Vec<PgRow>, ConnectorError> {
+        let mut retried = false;
+        loop {
+            let mut lease = self.lease().await?;
+            let rows = bind(q).fetch_all(lease.conn()).await;
+            match lease.settle(rows) {
+                Err(e) if !retried && pool::broken(&e) => retried = true,
+                rows => return rows.map_err(err),
+            }
+        }
+    }
 }
 
 fn err(e: sqlx::Error) -> ConnectorError {
@@ -159,12 +178,13 @@ impl SqlDriver for Driver {
     }
 
     async fn records(&self, q: &Query) -> Result<Vec<Record>, ConnectorError> {
-        let rows = bind(q).fetch_all(&self.pool).await.map_err(err)?;
-        decode(&rows, &q.output)
+        let mut lease = self.lease().await?;
+        let rows = bind(q).fetch_all(lease.conn()).await;
+        decode(&lease.settle(rows).map_err(err)?, &q.output)
     }
 
     async fn rows(&self, q: &Query) -> Result<Rows, ConnectorError> {
-        let rows = bind(q).fetch_all(&self.pool).await.map_err(err)?;
+        let rows = self.fetch(q).await?;
         match &q.output {
             Output::Cells(cells) => json_rows(&rows, cells).map(Rows::Json),
             output => decode(&rows, output).map(Rows::Records),
@@ -172,29 +192,41 @@ impl SqlDriver for Driver {
     }
 
     async fn count(&self, q: &Query) -> Result<u64, ConnectorError> {
-        let row = bind(q).fetch_one(&self.pool).await.map_err(err)?;
-        let n: i64 = row.try_get(0).map_err(err)?;
+        let rows = self.fetch(q).await?;
+        let n: i64 = match rows.first() {
+            Some(row) => row.try_get(0).map_err(err)?,
+            None => 0,
+        };
         Ok(n.max(0) as u64)
     }
 
     async fn begin(&self) -> Result<Box<dyn SqlTransaction>, ConnectorError> {
-        Ok(Box::new(Tx(self.pool.begin().await.map_err(err)?)))
+        let mut retried = false;
+        loop {
+            let mut lease = self.lease().await?;
+            let begun = sqlx::raw_sql("BEGIN").execute(lease.conn()).await;
+            match lease.settle(begun) {
+                Ok(_) => return Ok(Box::new(Tx { lease, open: true })),
+                Err(e) if !retried && pool::broken(&e) => retried = true,
+                Err(e) => return Err(err(e)),
+            }
+        }
     }
 
     async fn introspect(&self) -> Result<Catalog, ConnectorError> {
-        introspect(&self.pool, &self.schemas).await.map_err(err)
+        let mut lease = self.lease().await?;
+        let catalog = introspect(lease.conn(), &self.schemas).await;
+        lease.settle(catalog).map_err(err)
     }
 
     async fn ping(&self) -> Result<(), ConnectorError> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(err)?;
-        Ok(())
+        let mut lease = self.lease().await?;
+        let pong = lease.conn().ping().await;
+        lease.settle(pong).map_err(err)
     }
 
     async fn close(&self) {
-        self.pool.close().await
+        self.pool.close()
     }
 
     /// One query, its rows read as they arrive and written as lines into
@@ -209,9 +241,23 @@ impl SqlDriver for Driver {
         let pool = self.pool.clone();
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, ConnectorError>>(4);
         tokio::spawn(async move {
+            let mut lease = match Lease::of(&pool).await {
+                Ok(lease) => lease,
+                Err(_) => {
+                    let _ = tx
+                        .send(Err(ConnectorError::new(
+                            ErrorKind::Unavailable,
+                            "no connection for an export",
+                        )))
+                        .await;
+                    return;
+                }
+            };
             let mut lines = LineWriter::new(format, &names);
             let query = bind(&q);
-            let mut rows = query.fetch(&pool);
+            // a lease left before the last row is not settled: the
+            // connection is dropped rather than reused mid-result
+            let mut rows = query.fetch(lease.conn());
             while let Some(row) = rows.next().await {
                 let chunk = match row.map_err(err).and_then(|row| {
                     lines.values(decoder.row(&row)?.into_iter());
@@ -229,6 +275,8 @@ impl SqlDriver for Driver {
                     return; // the client went away
                 }
             }
+            drop(rows);
+            let _ = lease.settle(Ok(()));
             if let Some(chunk) = lines.finish() {
                 let _ = tx.send(Ok(chunk)).await;
             }
@@ -240,26 +288,49 @@ impl SqlDriver for Driver {
     }
 }
 
-struct Tx(sqlx::Transaction<'static, Postgres>);
+/// A transaction on a leased connection (`BEGIN` was sent). One dropped
+/// without `COMMIT` or `ROLLBACK` takes its connection out of the pool.
+struct Tx {
+    lease: Lease,
+    open: bool,
+}
+
+impl Tx {
+    async fn end(mut self: Box<Self>, sql: &'static str) -> Result<(), ConnectorError> {
+        let ended = sqlx::raw_sql(sql).execute(self.lease.conn()).await;
+        self.lease.settle(ended).map_err(err)?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl Drop for Tx {
+    fn drop(&mut self) {
+        if self.open {
+            self.lease.discard();
+        }
+    }
+}
 
 #[async_trait]
 impl SqlTransaction for Tx {
     async fn records(&mut self, q: &Query) -> Result<Vec<Record>, ConnectorError> {
-        let rows = bind(q).fetch_all(&mut *self.0).await.map_err(err)?;
-        decode(&rows, &q.output)
+        let rows = bind(q).fetch_all(self.lease.conn()).await;
+        decode(&self.lease.settle(rows).map_err(err)?, &q.output)
     }
 
     async fn execute(&mut self, q: &Query) -> Result<Executed, ConnectorError> {
-        bind(q).execute(&mut *self.0).await.map_err(err)?;
+        let done = bind(q).execute(self.lease.conn()).await;
+        self.lease.settle(done).map_err(err)?;
         Ok(Executed::default())
     }
 
     async fn commit(self: Box<Self>) -> Result<(), ConnectorError> {
-        self.0.commit().await.map_err(err)
+        self.end("COMMIT").await
     }
 
     async fn rollback(self: Box<Self>) -> Result<(), ConnectorError> {
-        self.0.rollback().await.map_err(err)
+        self.end("ROLLBACK").await
     }
 }
 
@@ -299,7 +370,7 @@ fn modifiers(base_type: &str, typmod: i32) -> (Option<i64>, Option<i64>, Option<
     }
 }
 
-async fn introspect(pool: &PgPool, schemas: &[String]) -> Result<Catalog, sqlx::Error> {
+async fn introspect(conn: &mut PgConnection, schemas: &[String]) -> Result<Catalog, sqlx::Error> {
     let qualified = schemas.len() > 1;
     let api_name = |schema: &str, table: &str| {
         if qualified || !schemas.iter().any(|s| s == schema) {
@@ -312,7 +383,7 @@ async fn introspect(pool: &PgPool, schemas: &[String]) -> Result<Catalog, sqlx::
     let mut index: HashMap<(String, String), usize> = HashMap::new();
     for r in sqlx::query(include_str!("sql/tables.sql"))
         .bind(schemas)
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await?
     {
         let schema: String = r.try_get("schema_name")?;
@@ -345,7 +416,7 @@ async fn introspect(pool: &PgPool, schemas: &[String]) -> Result<Catalog, sqlx::
     };
     for r in sqlx::query(include_str!("sql/columns.sql"))
         .bind(schemas)
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await?
     {
         let Some(i) = find(&r)? else { continue };
@@ -373,7 +444,7 @@ async fn introspect(pool: &PgPool, schemas: &[String]) -> Result<Catalog, sqlx::
     }
     for r in sqlx::query(include_str!("sql/keys.sql"))
         .bind(schemas)
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await?
     {
         let Some(i) = find(&r)? else { continue };
@@ -394,7 +465,7 @@ async fn introspect(pool: &PgPool, schemas: &[String]) -> Result<Catalog, sqlx::
     }
     for r in sqlx::query(include_str!("sql/foreign_keys.sql"))
         .bind(schemas)
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await?
     {
         let Some(i) = find(&r)? else { continue };
