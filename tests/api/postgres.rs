@@ -26,23 +26,27 @@ CREATE TABLE wire (
     by      bytea,
     ts      timestamp,
     tz      timestamptz,
+    d       date,
+    tm      time,
+    ts3     timestamp(3),
     arr     integer[]
 );
 INSERT INTO wire VALUES
  (1, -32768, -9223372036854775808, 0, 0, 0, 0, false, '', '', 'a', 'n',
-  '00000000-0000-0000-0000-000000000000', '{}', '{}', '\x', '2000-01-01', '2000-01-01Z', '{}'),
+  '00000000-0000-0000-0000-000000000000', '{}', '{}', '\x', '2000-01-01', '2000-01-01Z', '2000-01-01', '00:00', '2000-01-01', '{}'),
  (2, 32767, 9223372036854775807, 'NaN', -0.01, 3.4028235e38, 1e100, true,
   E'tab\there "quoted" back\\slash \u00e9 \U0001F600 ctl\x01', 'x,y', 'ab', 'pg_class',
   'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{"b": [1, 2.50, null], "a": "x"}', '{"b": [1, 2.50], "a": "x"}',
-  '\x00ff10', '1999-12-31 23:59:59.123456', '2024-02-29 12:00:00.5+02', '{1,NULL,3}'),
+  '\x00ff10', '1999-12-31 23:59:59.123456', '2024-02-29 12:00:00.5+02', '2024-02-29', '13:45:00.25',
+  '1999-12-31 23:59:59.9994', '{1,NULL,3}'),
  (3, 1, 1, '123456789012345678901234567890.000000000000000000001', 9999999999.99, 1.5e-7, -2.2250738585072014e-308, NULL,
-  NULL, NULL, NULL, NULL, NULL, 'null', '"s"', NULL, 'infinity', '-infinity', NULL),
+  NULL, NULL, NULL, NULL, NULL, 'null', '"s"', NULL, 'infinity', '-infinity', 'infinity', '24:00', '0044-03-15 10:00:00.5 BC', NULL),
  (4, NULL, NULL, '-0.000100', 1, 'NaN', 'Infinity', NULL,
-  NULL, NULL, NULL, NULL, NULL, '[1,"2"]', '[]', NULL, NULL, NULL, NULL),
+  NULL, NULL, NULL, NULL, NULL, '[1,"2"]', '[]', NULL, '12345-01-01 00:00:01.000001', '0001-01-01 00:00 BC', '0044-03-15 BC', NULL, NULL, NULL),
  (5, NULL, NULL, 'Infinity', NULL, '-Infinity', 0.1, NULL,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '-infinity', NULL, '-infinity', NULL),
  (6, NULL, NULL, '-Infinity', NULL, 1, 123456789012345680000, NULL,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '1900-02-28 01:02:03', NULL, NULL);
 "#;
 
 /// Numbers compared by value (the server writes `1e+100`, Gatehouse `1e100`),
@@ -74,7 +78,7 @@ async fn values_read_off_the_wire_as_the_server_spells_them() {
         let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
         let text: String = sqlx::query_scalar(
             "SELECT json_agg(x ORDER BY id)::text FROM (SELECT id, s2, i8, n, n2, r4, f8, b, t, vc, \
-             ch, nm, u, j, jb, translate(encode(by, 'base64'), E'\\n', '') AS by, ts, tz, arr \
+             ch, nm, u, j, jb, translate(encode(by, 'base64'), E'\\n', '') AS by, ts, tz, d, tm, ts3, arr \
              FROM wire) x",
         )
         .fetch_one(&mut c)

@@ -179,6 +179,12 @@ fn push_csv_cell(out: &mut String, kind: Cell, text: Option<&str>) {
         Cell::Bool if t == "t" || t == "true" => out.push_str("true"),
         Cell::Bool if t == "f" || t == "false" => out.push_str("false"),
         // a JSON string (a date, an enum label) is its text; other JSON stays JSON
+        // a string without escapes is its inner text
+        Cell::Json
+            if t.len() >= 2 && t.starts_with('"') && t.ends_with('"') && !t.contains('\\') =>
+        {
+            push_csv_text(out, &t[1..t.len() - 1])
+        }
         Cell::Json if t.starts_with('"') => match serde_json::from_str::<String>(t) {
             Ok(s) => push_csv_text(out, &s),
             Err(_) => push_csv_text(out, t),

@@ -26,6 +26,11 @@ enum Wire {
     Json,
     Jsonb,
     Bytea,
+    Date,
+    Timestamp,
+    /// Spelled in UTC (the session's time zone) with `+00:00`.
+    Timestamptz,
+    Time,
     /// Text, varchar, bpchar, name: the binary form is the UTF-8 text.
     Text,
 }
@@ -44,6 +49,10 @@ impl Wire {
             "JSON" => Wire::Json,
             "JSONB" => Wire::Jsonb,
             "BYTEA" => Wire::Bytea,
+            "DATE" => Wire::Date,
+            "TIMESTAMP" => Wire::Timestamp,
+            "TIMESTAMPTZ" => Wire::Timestamptz,
+            "TIME" => Wire::Time,
             // sqlx names bpchar (`character(n)`) "CHAR"; the one-byte `"char"` is `"CHAR"`
             "TEXT" | "VARCHAR" | "CHAR" | "NAME" => Wire::Text,
             _ => return None,
@@ -52,9 +61,15 @@ impl Wire {
 
     /// Spelled as text into a scratch buffer rather than borrowed from the row.
     fn spelled(self) -> bool {
-        matches!(
+        !matches!(
             self,
-            Wire::Float4 | Wire::Float8 | Wire::Numeric | Wire::Uuid | Wire::Bytea
+            Wire::Int2
+                | Wire::Int4
+                | Wire::Int8
+                | Wire::Bool
+                | Wire::Json
+                | Wire::Jsonb
+                | Wire::Text
         )
     }
 }
@@ -160,6 +175,13 @@ impl Decoder {
                     );
                 }
                 Wire::Bytea => base64::engine::general_purpose::STANDARD.encode_string(b, out),
+                Wire::Date => push_date(out, i32::from_be_bytes(fixed(b, "date")?)),
+                Wire::Timestamp | Wire::Timestamptz => push_timestamp(
+                    out,
+                    i64::from_be_bytes(fixed(b, "timestamp")?),
+                    *wire == Wire::Timestamptz,
+                ),
+                Wire::Time => push_time(out, i64::from_be_bytes(fixed(b, "time")?)),
                 _ => {}
             }
         }
@@ -185,6 +207,84 @@ impl Decoder {
             cells.push((*kind, value));
         }
         Ok(cells)
+    }
+}
+
+/// Days from 2000-01-01 (PostgreSQL's epoch) to the proleptic Gregorian
+/// (year, month, day), the year astronomical (0 = 1 BC); exact for any i64
+/// (Howard Hinnant's `civil_from_days`).
+fn civil(days_since_2000: i64) -> (i64, i64, i64) {
+    let z = days_since_2000 + 10_957 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// `YYYY-MM-DD` (at least four year digits); the " BC" suffix is the caller's.
+fn push_ymd(out: &mut String, days: i64) -> bool {
+    let (year, month, day) = civil(days);
+    let bc = year <= 0;
+    let year = if bc { 1 - year } else { year };
+    let _ = write!(out, "{year:04}-{month:02}-{day:02}");
+    bc
+}
+
+/// `HH:MM:SS` and the fraction without trailing zeros, as PostgreSQL writes a time.
+fn push_time(out: &mut String, micros: i64) {
+    let secs = micros / 1_000_000;
+    let frac = micros % 1_000_000;
+    let _ = write!(
+        out,
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    );
+    if frac != 0 {
+        let digits = format!("{frac:06}");
+        out.push('.');
+        out.push_str(digits.trim_end_matches('0'));
+    }
+}
+
+/// A date as PostgreSQL's JSON spells it: `2024-02-29`, `0044-03-15 BC`, `infinity`.
+fn push_date(out: &mut String, days: i32) {
+    match days {
+        i32::MAX => out.push_str("infinity"),
+        i32::MIN => out.push_str("-infinity"),
+        _ => {
+            if push_ymd(out, i64::from(days)) {
+                out.push_str(" BC");
+            }
+        }
+    }
+}
+
+/// A timestamp (microseconds from 2000-01-01) as PostgreSQL's JSON spells
+/// it: `2024-02-29T12:00:00.5`, with `+00:00` when it has a time zone (the
+/// session's is UTC), ` BC` last.
+fn push_timestamp(out: &mut String, micros: i64, zoned: bool) {
+    match micros {
+        i64::MAX => out.push_str("infinity"),
+        i64::MIN => out.push_str("-infinity"),
+        _ => {
+            const DAY: i64 = 86_400_000_000;
+            let bc = push_ymd(out, micros.div_euclid(DAY));
+            out.push('T');
+            push_time(out, micros.rem_euclid(DAY));
+            if zoned {
+                out.push_str("+00:00");
+            }
+            if bc {
+                out.push_str(" BC");
+            }
+        }
     }
 }
 
@@ -333,6 +433,64 @@ mod tests {
         assert_eq!(text(&long), None);
         assert_eq!(text(&numeric(0, 0x1234, 0, &[1])), None);
         assert_eq!(text(&numeric(0, 0, 0, &[10_000])), None);
+    }
+
+    #[test]
+    fn dates_and_times_as_postgres_writes_them() {
+        const DAY: i64 = 86_400_000_000;
+        let day = |s: &str| -> i64 {
+            // days from 2000-01-01, found by walking `civil` (test only)
+            let (y, m, d): (i64, i64, i64) = {
+                let p: Vec<i64> = s.rsplitn(3, '-').map(|x| x.parse().unwrap()).collect();
+                (p[2], p[1], p[0])
+            };
+            let guess = (y - 2000) * 365 + (y - 2000) / 4;
+            (guess - 800..guess + 800)
+                .find(|n| civil(*n) == (y, m, d))
+                .unwrap_or_else(|| panic!("{s}"))
+        };
+        let date = |d: i32| {
+            let mut s = String::new();
+            push_date(&mut s, d);
+            s
+        };
+        let ts = |m: i64, z: bool| {
+            let mut s = String::new();
+            push_timestamp(&mut s, m, z);
+            s
+        };
+        assert_eq!(civil(0), (2000, 1, 1));
+        assert_eq!(civil(-1), (1999, 12, 31));
+        assert_eq!(civil(59), (2000, 2, 29));
+        assert_eq!(date(0), "2000-01-01");
+        assert_eq!(date(day("2024-02-29") as i32), "2024-02-29");
+        assert_eq!(date(day("-43-03-15") as i32), "0044-03-15 BC");
+        assert_eq!(date(i32::MAX), "infinity");
+        assert_eq!(date(i32::MIN), "-infinity");
+        assert_eq!(ts(-1, false), "1999-12-31T23:59:59.999999");
+        assert_eq!(
+            ts(day("2024-01-01") * DAY + 36_000_120_000, true),
+            "2024-01-01T10:00:00.12+00:00"
+        );
+        assert_eq!(
+            ts(day("0-01-01") * DAY, true),
+            "0001-01-01T00:00:00+00:00 BC"
+        );
+        assert_eq!(
+            ts(day("-43-03-15") * DAY + 36_000_500_000, false),
+            "0044-03-15T10:00:00.5 BC"
+        );
+        assert_eq!(
+            ts(day("12345-01-01") * DAY + 1_000_001, false),
+            "12345-01-01T00:00:01.000001"
+        );
+        assert_eq!(ts(i64::MAX, true), "infinity");
+        let mut t = String::new();
+        push_time(&mut t, DAY);
+        assert_eq!(t, "24:00:00");
+        t.clear();
+        push_time(&mut t, 49_500_250_000);
+        assert_eq!(t, "13:45:00.25");
     }
 
     #[test]

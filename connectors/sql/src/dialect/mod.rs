@@ -188,12 +188,37 @@ impl<'d> Printer<'d> {
         }
     }
 
+    /// How a write's returned columns are read, for dialects that read
+    /// cells; `None`: through [`Dialect::finish_rows`].
+    fn returned_cells(&self, cols: &[OutCol]) -> Option<Vec<(String, Cell)>> {
+        if cols.is_empty() || !self.d.reads_cells() {
+            return None;
+        }
+        cols.iter().map(|c| self.d.cell_column(c)).collect()
+    }
+
     /// `RETURNING cols` after a statement, for dialects that use it.
     fn returning(&self, cols: &[OutCol]) -> String {
         if cols.is_empty() || self.d.returning_style() != ReturningStyle::Returning {
-            String::new()
-        } else {
-            format!(" RETURNING {}", self.columns(cols))
+            return String::new();
+        }
+        match self.returned_cells(cols) {
+            Some(cells) => {
+                let list: Vec<String> = cells
+                    .iter()
+                    .zip(cols)
+                    .map(|((read, _), c)| {
+                        let quoted = self.d.quote(&c.name);
+                        if *read == quoted {
+                            quoted
+                        } else {
+                            format!("{read} AS {quoted}")
+                        }
+                    })
+                    .collect();
+                format!(" RETURNING {}", list.join(", "))
+            }
+            None => format!(" RETURNING {}", self.columns(cols)),
         }
     }
 
@@ -348,6 +373,18 @@ impl<'d> Printer<'d> {
     }
 
     fn finish_dml(&mut self, sql: String, returning: &[OutCol]) -> Output {
+        if self.d.returning_style() == ReturningStyle::Returning
+            && let Some(cells) = self.returned_cells(returning)
+        {
+            self.sql = sql;
+            return Output::Cells(
+                cells
+                    .into_iter()
+                    .zip(returning)
+                    .map(|((_, kind), c)| (c.name.clone(), kind))
+                    .collect(),
+            );
+        }
         let (sql, out) = self.d.finish_rows(sql, returning, false);
         self.sql = sql;
         out

@@ -46,9 +46,9 @@ impl Dialect for Postgres {
 
     /// Reads select plain columns: built-in types the driver decodes from
     /// their binary form (integers, booleans, floats, numeric, text, uuid,
-    /// json, bytea) come as stored — a cast would make the server convert
-    /// every value to text first. The rest (dates and times, arrays,
-    /// composites, enums, domains, whose `db_type` is their own name) are
+    /// json, bytea, dates, times without zone, timestamps) come as stored — a cast would make the server convert
+    /// every value to text first. The rest (times with a zone, intervals,
+    /// arrays, composites, enums, domains, whose `db_type` is their own name) are
     /// converted here: scalars the API spells as PostgreSQL's text output
     /// through `::text`, others through `to_json`, the spelling `json_agg` gives.
     fn reads_cells(&self) -> bool {
@@ -74,7 +74,10 @@ impl Dialect for Postgres {
                 | "bytea"
         ) || t.starts_with("numeric")
             || t.starts_with("character varying")
-            || t.starts_with("character(");
+            || t.starts_with("character(")
+            || t == "date"
+            || t.starts_with("timestamp")
+            || (t.starts_with("time") && t.ends_with("without time zone"));
         Some(match col.api_type {
             ApiType::Integer | ApiType::Bigint | ApiType::Float | ApiType::Decimal => {
                 (if native { q } else { format!("{q}::text") }, Cell::Number)
@@ -83,7 +86,16 @@ impl Dialect for Postgres {
             ApiType::Json => (if native { q } else { format!("{q}::text") }, Cell::Json),
             ApiType::Binary if !native => (self.read_column(col), Cell::Text),
             ApiType::Uuid if !native => (format!("{q}::text"), Cell::Text),
-            ApiType::Binary | ApiType::Uuid | ApiType::Text | ApiType::String if native => {
+            ApiType::Binary
+            | ApiType::Uuid
+            | ApiType::Text
+            | ApiType::String
+            | ApiType::Date
+            | ApiType::Time
+            | ApiType::Datetime
+            | ApiType::Timestamp
+                if native =>
+            {
                 (q, Cell::Text)
             }
             _ => (format!("to_json({q})::text"), Cell::Json),
