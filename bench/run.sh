@@ -7,7 +7,8 @@
 #
 # Environment: BENCH_DURATION (seconds per run, 10), BENCH_ROUNDS (alternating
 # rounds per scenario, 3), BENCH_CONNECTIONS (16), BENCH_EXPORT_ROWS (1000000),
-# BENCH_CATALOG_TABLES (5000), BENCH_SERVER_CPU (1), BENCH_LOAD_CPU (0).
+# BENCH_CATALOG_TABLES (5000), BENCH_SERVER_CPU (1), BENCH_LOAD_CPU (0),
+# BENCH_DB_CPU (PostgreSQL's core; the load's by default, so the servers' core is theirs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -19,6 +20,7 @@ EXPORT_ROWS=${BENCH_EXPORT_ROWS:-1000000}
 CATALOG_TABLES=${BENCH_CATALOG_TABLES:-5000}
 SERVER_CPU=${BENCH_SERVER_CPU:-1}
 LOAD_CPU=${BENCH_LOAD_CPU:-0}
+DB_CPU=${BENCH_DB_CPU:-$LOAD_CPU}
 export BENCH_WRK_DIR="$ROOT/bench/wrk"
 
 say() { printf '%s\n' "$*" >&2; }
@@ -42,6 +44,11 @@ REFERENCE="$ROOT/target/release/gatehouse-bench-reference"
 GATEHOUSE_TEST_SERVERS=postgres . scripts/test-env.sh
 PG_URL=$GATEHOUSE_TEST_POSTGRES_URL          # postgres://app:apppass@127.0.0.1:PORT/appdb
 PG_BASE=${PG_URL%/*}
+# PostgreSQL on its core: backends fork from the postmaster and inherit it.
+# Left free to roam, backends land on the server's core and stall it (and
+# with it some requests, for hundreds of milliseconds).
+PG_PID=$(head -1 "$GH_RUN/pg/data/postmaster.pid")
+for pid in "$PG_PID" $(pgrep -P "$PG_PID"); do taskset -pc "$DB_CPU" "$pid" >/dev/null; done
 BENCH_DIR="$GH_RUN/bench"; mkdir -p "$BENCH_DIR"
 BENCH_PIDS=()
 bench_stop() {
@@ -189,7 +196,7 @@ rows = [l.split() for l in open(sys.argv[1])]
 targets = {"by_id": 0.90, "list_20": 0.90, "list_1000": 1.0, "insert_1": 0.85}
 print()
 print(f"{'scenario':<14} {'reference req/s':>15} {'gatehouse req/s':>15} {'ratio':>6} {'target':>7}"
-      f" {'p50 ref/gh ms':>15} {'p99 ref/gh ms':>15} {'p99 ratio':>9} {'errors':>6}")
+      f" {'p50 ref/gh ms':>15} {'p99 ref/gh ms':>15} {'p99 ratio':>9} {'errors ref/gh':>13}")
 order = []
 for r in rows:
     if r[0] not in order: order.append(r[0])
@@ -197,16 +204,17 @@ ok = True
 for name in order:
     def med(server, i):
         return statistics.median(float(r[i]) for r in rows if r[0] == name and r[1] == server)
-    errs = sum(int(r[5]) for r in rows if r[0] == name)
+    err_r = sum(int(r[5]) for r in rows if r[0] == name and r[1] == "reference")
+    err_g = sum(int(r[5]) for r in rows if r[0] == name and r[1] == "gatehouse")
     rr, gr = med("reference", 2), med("gatehouse", 2)
     p50r, p50g = med("reference", 3), med("gatehouse", 3)
     p99r, p99g = med("reference", 4), med("gatehouse", 4)
     ratio, p99ratio = gr / rr, p99g / p99r
     t = targets.get(name)
-    met = (t is None or ratio >= t) and p99ratio <= 1.5 and errs == 0
+    met = (t is None or ratio >= t) and p99ratio <= 1.5 and err_g == 0
     ok &= met
     print(f"{name:<14} {rr:>15.0f} {gr:>15.0f} {ratio:>6.2f} {('>= %.2f' % t) if t else '-':>7}"
-          f" {p50r:>7.2f}/{p50g:<7.2f} {p99r:>7.2f}/{p99g:<7.2f} {p99ratio:>9.2f} {errs:>6}"
+          f" {p50r:>7.2f}/{p50g:<7.2f} {p99r:>7.2f}/{p99g:<7.2f} {p99ratio:>9.2f} {err_r:>6}/{err_g:<6}"
           f"  {'ok' if met else 'MISSED'}")
 idle, load = int(sys.argv[2]) / 1024, int(sys.argv[3]) / 1024
 print(f"\nGatehouse RSS: idle {idle:.1f} MiB (target <= 30), under load {load:.1f} MiB (target <= 100)")
@@ -300,7 +308,7 @@ EOF
 }
 
 say "bench: $(nproc) cores, $(uname -m), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-say "bench: servers on CPU $SERVER_CPU, wrk on CPU $LOAD_CPU"
+say "bench: servers on CPU $SERVER_CPU, wrk on CPU $LOAD_CPU, PostgreSQL on CPU $DB_CPU"
 case "$WHAT" in
   all) bench_api; bench_export; bench_catalog ;;
   api) bench_api ;;

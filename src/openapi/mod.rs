@@ -355,6 +355,12 @@ fn parameters() -> Map<String, Value> {
             "Add `meta.count`, the number of matching records.",
         ),
         p(
+            "format",
+            json!({"type": "string", "enum": ["json", "ndjson", "csv"]}),
+            "`ndjson` or `csv` (or `Accept: application/x-ndjson`, `text/csv`): the records \
+             streamed as lines, without the page cap when the role may `GET` `_export/{table}`.",
+        ),
+        p(
             "count_only",
             json!({"type": "boolean"}),
             "Answer only the number of matching records.",
@@ -444,6 +450,7 @@ pub fn service_document(
         "count_only",
         "ids",
         "id_field",
+        "format",
     ]
     .iter()
     .map(|n| reference("parameters", n))
@@ -548,13 +555,27 @@ pub fn service_document(
                 } else {
                     &write_params
                 };
+                let mut responses = ok(o.status, o.answer, answer, o.errors);
+                if !on_record
+                    && o.method == "get"
+                    && let Some(content) = responses
+                        .pointer_mut(&format!("/{}/content", o.status))
+                        .and_then(Value::as_object_mut)
+                {
+                    // `format=ndjson|csv`: one record per line
+                    content.insert(
+                        "application/x-ndjson".into(),
+                        json!({"schema": {"type": "string"}}),
+                    );
+                    content.insert("text/csv".into(), json!({"schema": {"type": "string"}}));
+                }
                 item.insert(
                     o.method.into(),
                     op(
                         format!("{} {}", o.summary, t.name),
                         format!("{name}.{}", o.id),
                         params,
-                        ok(o.status, o.answer, answer, o.errors),
+                        responses,
                         request,
                     ),
                 );
