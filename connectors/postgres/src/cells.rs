@@ -10,7 +10,6 @@ use gatehouse_core::ConnectorError;
 use gatehouse_core::cells::{Cell, CellValue};
 use sqlx::postgres::{PgRow, PgValueFormat};
 use sqlx::{Column, Row, TypeInfo, ValueRef};
-use std::fmt::Write;
 
 /// How a column's binary value is read, from the type the row description names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -226,30 +225,46 @@ fn civil(days_since_2000: i64) -> (i64, i64, i64) {
     (year, month, day)
 }
 
+/// `n` in decimal, zero-padded to `width` digits.
+fn push_padded(out: &mut String, n: u64, width: usize) {
+    let mut buf = itoa::Buffer::new();
+    let digits = buf.format(n);
+    for _ in digits.len()..width {
+        out.push('0');
+    }
+    out.push_str(digits);
+}
+
 /// `YYYY-MM-DD` (at least four year digits); the " BC" suffix is the caller's.
 fn push_ymd(out: &mut String, days: i64) -> bool {
     let (year, month, day) = civil(days);
     let bc = year <= 0;
     let year = if bc { 1 - year } else { year };
-    let _ = write!(out, "{year:04}-{month:02}-{day:02}");
+    push_padded(out, year.unsigned_abs(), 4);
+    out.push('-');
+    push_padded(out, month.unsigned_abs(), 2);
+    out.push('-');
+    push_padded(out, day.unsigned_abs(), 2);
     bc
 }
 
 /// `HH:MM:SS` and the fraction without trailing zeros, as PostgreSQL writes a time.
 fn push_time(out: &mut String, micros: i64) {
+    let micros = micros.unsigned_abs();
     let secs = micros / 1_000_000;
     let frac = micros % 1_000_000;
-    let _ = write!(
-        out,
-        "{:02}:{:02}:{:02}",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    );
+    push_padded(out, secs / 3600, 2);
+    out.push(':');
+    push_padded(out, secs / 60 % 60, 2);
+    out.push(':');
+    push_padded(out, secs % 60, 2);
     if frac != 0 {
-        let digits = format!("{frac:06}");
         out.push('.');
-        out.push_str(digits.trim_end_matches('0'));
+        let start = out.len();
+        push_padded(out, frac, 6);
+        while out.len() > start && out.ends_with('0') {
+            out.pop();
+        }
     }
 }
 
@@ -350,11 +365,11 @@ fn numeric_text(b: &[u8], out: &mut String) -> Option<()> {
     } else {
         for k in 0..=weight {
             let d = digit(k)?;
-            let _ = if k == 0 {
-                write!(out, "{d}")
+            if k == 0 {
+                push_padded(out, u64::from(d), 1);
             } else {
-                write!(out, "{d:04}")
-            };
+                push_padded(out, u64::from(d), 4);
+            }
         }
     }
     if dscale > 0 {
@@ -362,14 +377,12 @@ fn numeric_text(b: &[u8], out: &mut String) -> Option<()> {
         let mut left = dscale;
         let mut k = weight + 1;
         while left > 0 {
-            let mut four = [0u8; 4];
             let d = digit(k)?;
-            for (j, slot) in four.iter_mut().enumerate() {
-                *slot = b'0' + ((d / 10u16.pow(3 - j as u32)) % 10) as u8;
+            let four = [d / 1000, d / 100 % 10, d / 10 % 10, d % 10];
+            for digit in four.iter().take(left.min(4)) {
+                out.push(char::from(b'0' + *digit as u8));
             }
-            let take = left.min(4);
-            out.push_str(std::str::from_utf8(&four[..take]).ok()?);
-            left -= take;
+            left = left.saturating_sub(4);
             k += 1;
         }
     }
