@@ -167,12 +167,19 @@ impl<'d> Printer<'d> {
     }
 
     fn columns(&self, cols: &[OutCol]) -> String {
-        cols.iter()
-            .map(|c| {
-                let read = self.d.read_column(c);
+        let reads: Vec<String> = cols.iter().map(|c| self.d.read_column(c)).collect();
+        self.select_list(&reads, cols)
+    }
+
+    /// `read AS "name", …`; a column read as itself is just named.
+    fn select_list(&self, reads: &[String], cols: &[OutCol]) -> String {
+        reads
+            .iter()
+            .zip(cols)
+            .map(|(read, c)| {
                 let quoted = self.d.quote(&c.name);
-                if read == quoted {
-                    read
+                if *read == quoted {
+                    quoted
                 } else {
                     format!("{read} AS {quoted}")
                 }
@@ -204,19 +211,8 @@ impl<'d> Printer<'d> {
         }
         match self.returned_cells(cols) {
             Some(cells) => {
-                let list: Vec<String> = cells
-                    .iter()
-                    .zip(cols)
-                    .map(|((read, _), c)| {
-                        let quoted = self.d.quote(&c.name);
-                        if *read == quoted {
-                            quoted
-                        } else {
-                            format!("{read} AS {quoted}")
-                        }
-                    })
-                    .collect();
-                format!(" RETURNING {}", list.join(", "))
+                let reads: Vec<String> = cells.into_iter().map(|(read, _)| read).collect();
+                format!(" RETURNING {}", self.select_list(&reads, cols))
             }
             None => format!(" RETURNING {}", self.columns(cols)),
         }
@@ -260,19 +256,7 @@ impl<'d> Printer<'d> {
                     Some(cells) => cells.iter().map(|(read, _)| read.clone()).collect(),
                     None => s.columns.iter().map(|c| self.d.read_column(c)).collect(),
                 };
-                let cols = reads
-                    .iter()
-                    .zip(&s.columns)
-                    .map(|(read, c)| {
-                        let quoted = self.d.quote(&c.name);
-                        if *read == quoted {
-                            quoted
-                        } else {
-                            format!("{read} AS {quoted}")
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                let cols = self.select_list(&reads, &s.columns);
                 let filter = self.where_clause(&s.filter);
                 let order = if s.order.is_empty() {
                     String::new()
