@@ -197,7 +197,7 @@ pub(crate) fn push_json_text(out: &mut String, s: &str) {
 }
 
 /// Whether `s` is a number in JSON's grammar.
-pub fn is_json_number(s: &str) -> bool {
+fn is_json_number(s: &str) -> bool {
     let b = s.as_bytes();
     let mut i = 0;
     if b.get(i) == Some(&b'-') {
@@ -237,7 +237,7 @@ pub fn is_json_number(s: &str) -> bool {
 }
 
 /// A cell as JSON, appended to `out`.
-pub fn push_json_cell(out: &mut String, kind: Cell, text: Option<&str>) {
+fn push_json_cell(out: &mut String, kind: Cell, text: Option<&str>) {
     let Some(t) = text else {
         out.push_str("null");
         return;

@@ -84,11 +84,6 @@ impl LineWriter {
         }
     }
 
-    /// One row of text cells (`None` = NULL), in column order.
-    pub fn cells<'a>(&mut self, cells: impl Iterator<Item = (Cell, Option<&'a str>)>) {
-        self.values(cells.map(|(k, t)| (k, t.map_or(CellValue::Null, CellValue::Text))));
-    }
-
     /// One row of cells, in column order.
     pub fn values<'a>(&mut self, cells: impl Iterator<Item = (Cell, CellValue<'a>)>) {
         self.start();
@@ -199,6 +194,14 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// One row of text cells (`None` = NULL).
+    fn cells<'a>(w: &mut LineWriter, row: impl IntoIterator<Item = (Cell, Option<&'a str>)>) {
+        w.values(
+            row.into_iter()
+                .map(|(k, t)| (k, t.map_or(CellValue::Null, CellValue::Text))),
+        );
+    }
+
     fn text(mut w: LineWriter) -> String {
         String::from_utf8(w.finish().unwrap_or_default().to_vec()).unwrap()
     }
@@ -218,8 +221,9 @@ mod tests {
             (Cell::Number, Some("NaN")),
         ];
         let mut w = LineWriter::new(ExportFormat::Ndjson, &cols);
-        w.cells(row.into_iter());
-        w.cells(
+        cells(&mut w, row.into_iter());
+        cells(
+            &mut w,
             [
                 (Cell::Number, None),
                 (Cell::Json, Some("[1,{\"a\":2}]")),
@@ -243,8 +247,9 @@ mod tests {
         );
 
         let mut w = LineWriter::new(ExportFormat::Csv, &cols);
-        w.cells(row.into_iter());
-        w.cells(
+        cells(&mut w, row.into_iter());
+        cells(
+            &mut w,
             [
                 (Cell::Json, Some("\"2020-01-01T00:00:01\"")),
                 (Cell::Json, Some("[1,2]")),

@@ -1,7 +1,7 @@
-//! The PostgreSQL connector: a [`SqlDriver`] on sqlx. Rows come back as one
-//! JSON array built by the server (see the dialect), so values keep their
-//! exact text; sessions run in UTC so `timestamptz` values are RFC 3339 with
-//! a `+00:00` offset.
+//! The PostgreSQL connector: a [`SqlDriver`] on sqlx connections from its own
+//! pool (`pool.rs`). Rows come back as cells in binary form, spelled in
+//! `cells.rs` as the server's JSON would (numeric text exact); sessions run in
+//! UTC so `timestamptz` values are RFC 3339 with a `+00:00` offset.
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -82,12 +82,17 @@ struct Driver {
     schemas: Vec<String>,
 }
 
+/// A connection from `pool`; why there is none, in the shared kinds.
+async fn lease(pool: &Pool) -> Result<Lease, ConnectorError> {
+    Lease::of(pool).await.map_err(|e| match e {
+        pool::Unavailable::Connect(e) => connect_error(e, classify_connect),
+        pool::Unavailable::Pool(why) => ConnectorError::new(ErrorKind::Unavailable, why),
+    })
+}
+
 impl Driver {
     async fn lease(&self) -> Result<Lease, ConnectorError> {
-        Lease::of(&self.pool).await.map_err(|e| match e {
-            pool::Unavailable::Connect(e) => connect_error(e, classify_connect),
-            pool::Unavailable::Pool(why) => ConnectorError::new(ErrorKind::Unavailable, why),
-        })
+        lease(&self.pool).await
     }
 
     /// A read's rows. A connection that turns out broken (the server
@@ -152,23 +157,17 @@ fn json_rows(rows: &[PgRow], cells: &[(String, Cell)]) -> Result<JsonRows, Conne
     Ok(out.finish())
 }
 
-/// Rows as records: reads' cells ([`Output::Cells`]), or the JSON array a
-/// write's aggregate built ([`Output::JsonArray`]).
-fn decode(rows: &[PgRow], output: &Output) -> Result<Vec<Record>, ConnectorError> {
+/// The cells of a query's output (the dialect reads every row as cells).
+fn cells_of(output: &Output) -> Result<&[(String, Cell)], ConnectorError> {
     match output {
-        Output::Cells(cells) => json_rows(rows, cells)?.into_records(),
-        Output::JsonArray => match rows.first() {
-            Some(row) => {
-                let text: &str = row.try_get(0).map_err(err)?;
-                serde_json::from_str(text)
-                    .map_err(|e| ConnectorError::internal(format!("rows from the database: {e}")))
-            }
-            None => Ok(Vec::new()),
-        },
-        _ => Err(ConnectorError::internal(
-            "postgres expects cells or JSON output",
-        )),
+        Output::Cells(cells) => Ok(cells),
+        _ => Err(ConnectorError::internal("postgres reads rows as cells")),
     }
+}
+
+/// Rows as records (writes, and reads a hook or `ids=` ordering needs parsed).
+fn decode(rows: &[PgRow], output: &Output) -> Result<Vec<Record>, ConnectorError> {
+    json_rows(rows, cells_of(output)?)?.into_records()
 }
 
 #[async_trait]
@@ -185,10 +184,7 @@ impl SqlDriver for Driver {
 
     async fn rows(&self, q: &Query) -> Result<Rows, ConnectorError> {
         let rows = self.fetch(q).await?;
-        match &q.output {
-            Output::Cells(cells) => json_rows(&rows, cells).map(Rows::Json),
-            output => decode(&rows, output).map(Rows::Records),
-        }
+        json_rows(&rows, cells_of(&q.output)?).map(Rows::Json)
     }
 
     async fn count(&self, q: &Query) -> Result<u64, ConnectorError> {
@@ -241,15 +237,10 @@ impl SqlDriver for Driver {
         let pool = self.pool.clone();
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, ConnectorError>>(4);
         tokio::spawn(async move {
-            let mut lease = match Lease::of(&pool).await {
+            let mut lease = match lease(&pool).await {
                 Ok(lease) => lease,
-                Err(_) => {
-                    let _ = tx
-                        .send(Err(ConnectorError::new(
-                            ErrorKind::Unavailable,
-                            "no connection for an export",
-                        )))
-                        .await;
+                Err(e) => {
+                    let _ = tx.send(Err(e)).await;
                     return;
                 }
             };

@@ -164,14 +164,12 @@ pub enum Statement {
 /// What a printed statement returns, so the driver knows how to decode it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Output {
-    /// One row, one text column: a JSON array of records built by the database.
-    JsonArray,
     /// Rows of these columns, decoded by the driver.
     Rows(Vec<OutCol>),
     /// One row, one integer column.
     Count,
     /// Rows of text cells, one per column, each written to JSON as its
-    /// [`Cell`] says (see [`gatehouse_core::export`]).
+    /// [`Cell`] says (see [`gatehouse_core::cells`]).
     Cells(Vec<(String, Cell)>),
 }
 

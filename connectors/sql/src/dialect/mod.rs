@@ -52,9 +52,9 @@ pub trait Dialect: Send + Sync + 'static {
         self.quote(&col.name)
     }
 
-    /// Whether reads select the columns of [`cell_column`](Self::cell_column)
-    /// ([`Output::Cells`], decoded by the driver) rather than what
-    /// [`finish_rows`](Self::finish_rows) builds.
+    /// Whether reads and `RETURNING` select the columns of
+    /// [`cell_column`](Self::cell_column) ([`Output::Cells`]) rather than
+    /// [`read_column`](Self::read_column) ([`Output::Rows`]).
     fn reads_cells(&self) -> bool {
         false
     }
@@ -122,9 +122,17 @@ pub trait Dialect: Send + Sync + 'static {
 
     /// `SET col = <this>` to return a column to its default.
     fn default_value(&self, default_sql: Option<&str>) -> String;
+}
 
-    /// Turns a row-returning statement into the final query text and its output.
-    fn finish_rows(&self, sql: String, columns: &[OutCol], is_select: bool) -> (String, Output);
+/// The output of rows read as `cells`, one per column of `cols`.
+fn named_cells(cells: Vec<(String, Cell)>, cols: &[OutCol]) -> Output {
+    Output::Cells(
+        cells
+            .into_iter()
+            .zip(cols)
+            .map(|((_, kind), c)| (c.name.clone(), kind))
+            .collect(),
+    )
 }
 
 /// Prints one statement for one dialect, collecting parameters in order.
@@ -196,7 +204,7 @@ impl<'d> Printer<'d> {
     }
 
     /// How a write's returned columns are read, for dialects that read
-    /// cells; `None`: through [`Dialect::finish_rows`].
+    /// cells; `None`: as [`Output::Rows`].
     fn returned_cells(&self, cols: &[OutCol]) -> Option<Vec<(String, Cell)>> {
         if cols.is_empty() || !self.d.reads_cells() {
             return None;
@@ -289,18 +297,11 @@ impl<'d> Printer<'d> {
                 let offset = (s.offset > 0).then(|| self.paging_value(s.offset));
                 let (top, suffix) = self.d.paging(limit, offset, !s.order.is_empty());
                 let sql = format!("SELECT {top}{cols} FROM {table}{filter}{order}{suffix}");
-                if let Some(cells) = cells {
-                    self.sql = sql;
-                    let kinds = cells
-                        .into_iter()
-                        .zip(&s.columns)
-                        .map(|((_, kind), c)| (c.name.clone(), kind))
-                        .collect();
-                    return Output::Cells(kinds);
-                }
-                let (sql, out) = self.d.finish_rows(sql, &s.columns, true);
                 self.sql = sql;
-                out
+                match cells {
+                    Some(cells) => named_cells(cells, &s.columns),
+                    None => Output::Rows(s.columns.clone()),
+                }
             }
             Statement::Count(c) => {
                 let w = self.where_clause(&c.filter);
@@ -357,21 +358,13 @@ impl<'d> Printer<'d> {
     }
 
     fn finish_dml(&mut self, sql: String, returning: &[OutCol]) -> Output {
-        if self.d.returning_style() == ReturningStyle::Returning
-            && let Some(cells) = self.returned_cells(returning)
-        {
-            self.sql = sql;
-            return Output::Cells(
-                cells
-                    .into_iter()
-                    .zip(returning)
-                    .map(|((_, kind), c)| (c.name.clone(), kind))
-                    .collect(),
-            );
-        }
-        let (sql, out) = self.d.finish_rows(sql, returning, false);
         self.sql = sql;
-        out
+        match self.returned_cells(returning) {
+            Some(cells) if self.d.returning_style() == ReturningStyle::Returning => {
+                named_cells(cells, returning)
+            }
+            _ => Output::Rows(returning.to_vec()),
+        }
     }
 
     fn cond(&mut self, c: &Cond) -> String {

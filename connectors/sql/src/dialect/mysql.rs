@@ -1,5 +1,5 @@
 use super::{Dialect, ReturningStyle, order_term_emulated, quote_with};
-use crate::ast::{OutCol, Output, Param, SqlValue};
+use crate::ast::{OutCol, Param, SqlValue};
 use crate::convert::naive_datetime;
 use gatehouse_core::ApiType;
 
@@ -95,9 +95,5 @@ impl Dialect for MySql {
 
     fn default_value(&self, _default_sql: Option<&str>) -> String {
         "DEFAULT".into()
-    }
-
-    fn finish_rows(&self, sql: String, columns: &[OutCol], _is_select: bool) -> (String, Output) {
-        (sql, Output::Rows(columns.to_vec()))
     }
 }

@@ -1,16 +1,11 @@
 use super::{Dialect, quote_with};
-use crate::ast::{ColRef, OutCol, Output, Param};
+use crate::ast::{ColRef, OutCol, Param};
 use gatehouse_core::ApiType;
 use gatehouse_core::cells::Cell;
 
-/// PostgreSQL: `$n` placeholders cast to the column's type, and rows built into
-/// one JSON array by the database (`json_agg`), which keeps numeric text exact
-/// and spares a decode step per value.
+/// PostgreSQL: `$n` placeholders cast to the column's type, and rows read as
+/// cells (`cell_column`) that the driver spells from their binary form.
 pub struct Postgres;
-
-/// The alias of the row source inside the JSON aggregate; unlikely to clash
-/// with a column name (a column of that name would shadow the row reference).
-const ROW: &str = "_gatehouse_row";
 
 impl Dialect for Postgres {
     fn name(&self) -> &'static str {
@@ -128,15 +123,5 @@ impl Dialect for Postgres {
 
     fn default_value(&self, _default_sql: Option<&str>) -> String {
         "DEFAULT".into()
-    }
-
-    fn finish_rows(&self, sql: String, _columns: &[OutCol], is_select: bool) -> (String, Output) {
-        let agg = format!("SELECT COALESCE(json_agg({ROW}), '[]')::text");
-        let sql = if is_select {
-            format!("{agg} FROM ({sql}) {ROW}")
-        } else {
-            format!("WITH {ROW} AS ({sql}) {agg} FROM {ROW}")
-        };
-        (sql, Output::JsonArray)
     }
 }

@@ -1,5 +1,4 @@
 use super::{Dialect, quote_with};
-use crate::ast::{OutCol, Output};
 
 /// SQLite: `?` placeholders, no casts (type affinity converts bound text), rows
 /// decoded by the driver from SQLite's five storage classes. SQLite has no
@@ -22,9 +21,5 @@ impl Dialect for Sqlite {
     fn default_value(&self, default_sql: Option<&str>) -> String {
         // The default comes from the database's own schema, not from a request.
         default_sql.map_or_else(|| "NULL".into(), |d| format!("({d})"))
-    }
-
-    fn finish_rows(&self, sql: String, columns: &[OutCol], _is_select: bool) -> (String, Output) {
-        (sql, Output::Rows(columns.to_vec()))
     }
 }

@@ -1,5 +1,5 @@
 use super::{Dialect, ReturningStyle, order_term_emulated};
-use crate::ast::{ColRef, OutCol, Output, Param, SqlValue};
+use crate::ast::{ColRef, Param, SqlValue};
 use crate::convert::naive_datetime;
 use gatehouse_core::ApiType;
 
@@ -94,9 +94,5 @@ impl Dialect for SqlServer {
 
     fn default_value(&self, _default_sql: Option<&str>) -> String {
         "DEFAULT".into()
-    }
-
-    fn finish_rows(&self, sql: String, columns: &[OutCol], _is_select: bool) -> (String, Output) {
-        (sql, Output::Rows(columns.to_vec()))
     }
 }
