@@ -49,6 +49,14 @@ enum Command {
     },
 }
 
+/// jemalloc: a request allocates and frees many small blocks, which glibc's
+/// allocator served at about a fifth of Gatehouse's CPU per by-key read
+/// (bench/README.md). Unlike mimalloc it hands large blocks (argon2's 19 MiB
+/// per password hash) straight back to the system, so idle RSS stays low.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let Command::Serve {

@@ -99,7 +99,7 @@ pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 }
 
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 /// SHA-256 of an API key. Keys are 256-bit random values, so a fast hash is
