@@ -14,15 +14,15 @@ use gatehouse_core::{
 use gatehouse_sql::convert::encode_binary;
 use gatehouse_sql::sqlx_support::{connect_error, map_error};
 use gatehouse_sql::{
-    Dialect, Executed, OutCol, Output, Query, SqlConnector, SqlDriver, SqlTransaction, SqlValue,
+    Dialect, Executed, OutCol, Output, Query, SqlConnector, SqlDriver, SqlTransaction,
 };
 use serde_json::{Number, Value};
 use sqlx::error::DatabaseError;
 use sqlx::mysql::{
-    MySql, MySqlArguments, MySqlConnectOptions, MySqlConnection, MySqlDatabaseError, MySqlPool,
-    MySqlPoolOptions, MySqlRow,
+    MySql, MySqlConnectOptions, MySqlConnection, MySqlDatabaseError, MySqlPool, MySqlPoolOptions,
+    MySqlRow,
 };
-use sqlx::{AssertSqlSafe, Connection, Decode, Executor, Row, ValueRef};
+use sqlx::{Connection, Decode, Executor, Row, ValueRef};
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -128,19 +128,8 @@ struct Driver {
     pool: MySqlPool,
 }
 
-fn bind(q: &Query) -> sqlx::query::Query<'static, MySql, MySqlArguments> {
-    let mut query = sqlx::query(AssertSqlSafe(q.sql.clone()));
-    for p in &q.params {
-        query = match p {
-            SqlValue::Null => query.bind(None::<String>),
-            SqlValue::Bool(b) => query.bind(*b),
-            SqlValue::Int(i) => query.bind(*i),
-            SqlValue::Float(f) => query.bind(*f),
-            SqlValue::Text(s) => query.bind(s.clone()),
-            SqlValue::Bytes(b) => query.bind(b.clone()),
-        };
-    }
-    query
+fn bind(q: &Query) -> sqlx::query::Query<'static, MySql, <MySql as sqlx::Database>::Arguments> {
+    gatehouse_sql::sqlx_support::bind(q)
 }
 
 fn decode_rows(rows: Vec<MySqlRow>, output: &Output) -> Result<Vec<Record>, ConnectorError> {

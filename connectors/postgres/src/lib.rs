@@ -15,13 +15,11 @@ use gatehouse_core::{
 };
 use gatehouse_core::{ExportFormat, ExportStream};
 use gatehouse_sql::sqlx_support::{code, connect_error, map_error};
-use gatehouse_sql::{
-    Dialect, Executed, Output, Query, SqlConnector, SqlDriver, SqlTransaction, SqlValue,
-};
+use gatehouse_sql::{Dialect, Executed, Output, Query, SqlConnector, SqlDriver, SqlTransaction};
 use pool::{Lease, Pool};
 use sqlx::error::DatabaseError;
-use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgRow};
-use sqlx::{AssertSqlSafe, Connection, Postgres, Row};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgRow};
+use sqlx::{Connection, Postgres, Row};
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -132,19 +130,10 @@ fn err(e: sqlx::Error) -> ConnectorError {
     })
 }
 
-fn bind(q: &Query) -> sqlx::query::Query<'static, Postgres, PgArguments> {
-    let mut query = sqlx::query(AssertSqlSafe(q.sql.clone()));
-    for p in &q.params {
-        query = match p {
-            SqlValue::Null => query.bind(None::<String>),
-            SqlValue::Bool(b) => query.bind(*b),
-            SqlValue::Int(i) => query.bind(*i),
-            SqlValue::Float(f) => query.bind(*f),
-            SqlValue::Text(s) => query.bind(s.clone()),
-            SqlValue::Bytes(b) => query.bind(b.clone()),
-        };
-    }
-    query
+fn bind(
+    q: &Query,
+) -> sqlx::query::Query<'static, Postgres, <Postgres as sqlx::Database>::Arguments> {
+    gatehouse_sql::sqlx_support::bind(q)
 }
 
 /// The rows of a read, written from their cells ([`Output::Cells`]).

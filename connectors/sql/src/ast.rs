@@ -7,12 +7,50 @@ use gatehouse_core::filter::CmpOp;
 /// A value bound as a query parameter.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SqlValue {
-    Null,
+    /// A NULL bound with the type of the column's other values: an engine
+    /// that keeps a prepared statement's first parameter types (PostgreSQL)
+    /// would otherwise refuse every later value of a statement first run
+    /// with a NULL.
+    Null(SqlType),
     Bool(bool),
     Int(i64),
     Float(f64),
     Text(String),
     Bytes(Vec<u8>),
+}
+
+/// The kind of a bound value, which a [`SqlValue::Null`] keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqlType {
+    Bool,
+    Int,
+    Float,
+    Text,
+    Bytes,
+}
+
+impl SqlType {
+    /// How values for a column of `t` are bound (see `convert::param`).
+    pub fn of(t: ApiType) -> Self {
+        match t {
+            ApiType::Integer | ApiType::Bigint => Self::Int,
+            ApiType::Float => Self::Float,
+            ApiType::Boolean => Self::Bool,
+            ApiType::Binary => Self::Bytes,
+            ApiType::Decimal
+            | ApiType::String
+            | ApiType::Text
+            | ApiType::Date
+            | ApiType::Time
+            | ApiType::Datetime
+            | ApiType::Timestamp
+            | ApiType::Uuid
+            | ApiType::Json
+            | ApiType::ObjectId
+            | ApiType::Array
+            | ApiType::Object => Self::Text,
+        }
+    }
 }
 
 /// A placeholder with the value it binds and how the dialect should type it.

@@ -2,7 +2,7 @@
 //! checked against the column's API type so every engine rejects the same
 //! wrong values — SQLite would otherwise store text in an integer column.
 
-use crate::ast::{Param, SqlValue};
+use crate::ast::{Param, SqlType, SqlValue};
 use base64::Engine;
 use gatehouse_core::value::{decode_base64, is_date, is_datetime, is_decimal, is_time, is_uuid};
 use gatehouse_core::{ApiType, Column, ConnectorError, ErrorKind};
@@ -21,7 +21,7 @@ pub fn param(value: &Value, col: &Column) -> Result<Param, ConnectorError> {
     let cast = (!col.cast_type.is_empty()).then(|| col.cast_type.clone());
     let mut json_array = false;
     let v = match (col.api_type, value) {
-        (_, Value::Null) => SqlValue::Null,
+        (t, Value::Null) => SqlValue::Null(SqlType::of(t)),
         (ApiType::Integer | ApiType::Bigint, v) => {
             let n = match v {
                 Value::Number(n) => n.as_i64(),
@@ -147,4 +147,63 @@ pub fn naive_datetime(text: &str, to_utc: bool, sep: char) -> String {
         return d.and_time(chrono::NaiveTime::MIN).format(&fmt).to_string();
     }
     text.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    fn kind(v: &SqlValue) -> SqlType {
+        match v {
+            SqlValue::Null(t) => *t,
+            SqlValue::Bool(_) => SqlType::Bool,
+            SqlValue::Int(_) => SqlType::Int,
+            SqlValue::Float(_) => SqlType::Float,
+            SqlValue::Text(_) => SqlType::Text,
+            SqlValue::Bytes(_) => SqlType::Bytes,
+        }
+    }
+
+    /// A NULL is bound as the same kind as the column's values (and every
+    /// accepted spelling of a value binds as one kind), so a statement
+    /// prepared with either takes the other.
+    #[test]
+    fn nulls_bind_as_the_column_values_kind() {
+        let cases = [
+            (ApiType::Integer, vec![json!(1), json!("2")]),
+            (
+                ApiType::Bigint,
+                vec![json!(-9007199254740993_i64), json!(" 3 ")],
+            ),
+            (ApiType::Decimal, vec![json!(1.5), json!("98765.4321")]),
+            (ApiType::Float, vec![json!(1.5), json!("2.5")]),
+            (ApiType::Boolean, vec![json!(true), json!(0), json!("f")]),
+            (ApiType::String, vec![json!("x"), json!(1), json!(false)]),
+            (ApiType::Text, vec![json!("x")]),
+            (ApiType::Date, vec![json!("2024-02-29")]),
+            (ApiType::Time, vec![json!("23:59:59")]),
+            (ApiType::Datetime, vec![json!("2024-02-29T23:59:59Z")]),
+            (ApiType::Timestamp, vec![json!("2024-02-29T23:59:59+02:00")]),
+            (
+                ApiType::Uuid,
+                vec![json!("00000000-0000-4000-8000-000000000001")],
+            ),
+            (ApiType::Binary, vec![json!("AAEC/w==")]),
+            (ApiType::Json, vec![json!({"a": [1]}), json!("s"), json!(2)]),
+            (ApiType::ObjectId, vec![json!("0123456789abcdef01234567")]),
+            (ApiType::Array, vec![json!([1, 2]), json!("{1,2}")]),
+            (ApiType::Object, vec![json!({"a": 1}), json!("(1,2)")]),
+        ];
+        for (t, values) in cases {
+            let col = Column::new("c", t, "t");
+            let null = param(&Value::Null, &col).unwrap().value;
+            assert_eq!(null, SqlValue::Null(SqlType::of(t)), "{t:?}");
+            for v in values {
+                let bound = param(&v, &col).unwrap().value;
+                assert_eq!(kind(&bound), kind(&null), "{t:?} {v}");
+            }
+        }
+    }
 }

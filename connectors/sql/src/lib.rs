@@ -12,7 +12,7 @@ pub mod convert;
 pub mod dialect;
 pub mod translate;
 
-pub use ast::{OutCol, Output, Query, SqlValue};
+pub use ast::{OutCol, Output, Query, SqlType, SqlValue};
 pub use connector::{Executed, SqlConnector, SqlDriver, SqlTransaction};
 pub use dialect::{Dialect, MySql, Postgres, ReturningStyle, SqlServer, Sqlite};
 #[cfg(feature = "sqlx")]

@@ -1,8 +1,43 @@
 //! What the sqlx-based drivers share: mapping `sqlx::Error` to shared kinds
 //! and describing connection failures without echoing driver text.
 
+use crate::ast::{Query, SqlType, SqlValue};
 use gatehouse_core::{ConnectorError, ErrorKind};
 use sqlx::error::{DatabaseError, ErrorKind as SqlxKind};
+use sqlx::{AssertSqlSafe, Database, Encode, Type};
+
+/// The printed statement with its parameters bound, in order. A NULL is
+/// bound as its column's kind ([`SqlValue::Null`]).
+pub fn bind<DB: Database>(q: &Query) -> sqlx::query::Query<'static, DB, DB::Arguments>
+where
+    for<'t> bool: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+    for<'t> f64: Encode<'t, DB> + Type<DB>,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> Vec<u8>: Encode<'t, DB> + Type<DB>,
+    for<'t> Option<bool>: Encode<'t, DB>,
+    for<'t> Option<i64>: Encode<'t, DB>,
+    for<'t> Option<f64>: Encode<'t, DB>,
+    for<'t> Option<String>: Encode<'t, DB>,
+    for<'t> Option<Vec<u8>>: Encode<'t, DB>,
+{
+    let mut query = sqlx::query(AssertSqlSafe(q.sql.clone()));
+    for p in &q.params {
+        query = match p {
+            SqlValue::Null(SqlType::Bool) => query.bind(None::<bool>),
+            SqlValue::Null(SqlType::Int) => query.bind(None::<i64>),
+            SqlValue::Null(SqlType::Float) => query.bind(None::<f64>),
+            SqlValue::Null(SqlType::Text) => query.bind(None::<String>),
+            SqlValue::Null(SqlType::Bytes) => query.bind(None::<Vec<u8>>),
+            SqlValue::Bool(b) => query.bind(*b),
+            SqlValue::Int(i) => query.bind(*i),
+            SqlValue::Float(f) => query.bind(*f),
+            SqlValue::Text(s) => query.bind(s.clone()),
+            SqlValue::Bytes(b) => query.bind(b.clone()),
+        };
+    }
+    query
+}
 
 /// Maps a sqlx error to a connector error. `classify` lets an engine map its
 /// own codes (e.g. Postgres SQLSTATE class 22, MySQL error numbers) where the

@@ -10,15 +10,14 @@ use gatehouse_core::{
 use gatehouse_sql::convert::encode_binary;
 use gatehouse_sql::sqlx_support::{code, connect_error, map_error};
 use gatehouse_sql::{
-    Dialect, Executed, OutCol, Output, Query, SqlConnector, SqlDriver, SqlTransaction, SqlValue,
+    Dialect, Executed, OutCol, Output, Query, SqlConnector, SqlDriver, SqlTransaction,
 };
 use serde_json::{Number, Value};
 use sqlx::error::DatabaseError;
 use sqlx::sqlite::{
-    SqliteArguments, SqliteConnectOptions, SqliteConnection, SqlitePool, SqlitePoolOptions,
-    SqliteRow,
+    SqliteConnectOptions, SqliteConnection, SqlitePool, SqlitePoolOptions, SqliteRow,
 };
-use sqlx::{AssertSqlSafe, Connection, Decode, Row, Sqlite, ValueRef};
+use sqlx::{Connection, Decode, Row, Sqlite, ValueRef};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -77,19 +76,8 @@ fn err(e: sqlx::Error) -> ConnectorError {
     })
 }
 
-fn bind(q: &Query) -> sqlx::query::Query<'static, Sqlite, SqliteArguments> {
-    let mut query = sqlx::query(AssertSqlSafe(q.sql.clone()));
-    for p in &q.params {
-        query = match p {
-            SqlValue::Null => query.bind(None::<String>),
-            SqlValue::Bool(b) => query.bind(*b),
-            SqlValue::Int(i) => query.bind(*i),
-            SqlValue::Float(f) => query.bind(*f),
-            SqlValue::Text(s) => query.bind(s.clone()),
-            SqlValue::Bytes(b) => query.bind(b.clone()),
-        };
-    }
-    query
+fn bind(q: &Query) -> sqlx::query::Query<'static, Sqlite, <Sqlite as sqlx::Database>::Arguments> {
+    gatehouse_sql::sqlx_support::bind(q)
 }
 
 fn decode_rows(rows: Vec<SqliteRow>, output: &Output) -> Result<Vec<Record>, ConnectorError> {

@@ -15,7 +15,8 @@ use gatehouse_core::{
     Capabilities, Catalog, ConnectionConfig, Connector, ConnectorError, ErrorKind, Record,
 };
 use gatehouse_sql::{
-    Dialect, Executed, OutCol, Output, Query, SqlConnector, SqlDriver, SqlTransaction, SqlValue,
+    Dialect, Executed, OutCol, Output, Query, SqlConnector, SqlDriver, SqlTransaction, SqlType,
+    SqlValue,
 };
 use serde_json::{Number, Value};
 use std::str::FromStr;
@@ -212,44 +213,29 @@ struct Driver {
     read_only: bool,
 }
 
-/// A parameter as tiberius binds it.
-enum Param {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Text(String),
-    Bytes(Vec<u8>),
-}
-
-impl Param {
-    fn of(v: &SqlValue) -> Param {
-        match v {
-            SqlValue::Null => Param::Null,
-            SqlValue::Bool(b) => Param::Bool(*b),
-            SqlValue::Int(i) => Param::Int(*i),
-            SqlValue::Float(f) => Param::Float(*f),
-            SqlValue::Text(s) => Param::Text(s.clone()),
-            SqlValue::Bytes(b) => Param::Bytes(b.clone()),
-        }
-    }
-
-    fn as_sql(&self) -> &dyn ToSql {
-        const NULL: Option<&str> = None;
-        match self {
-            Param::Null => &NULL,
-            Param::Bool(b) => b,
-            Param::Int(i) => i,
-            Param::Float(f) => f,
-            Param::Text(s) => s,
-            Param::Bytes(b) => b,
-        }
+/// A parameter as tiberius binds it; a NULL typed as its column's values.
+fn as_sql(v: &SqlValue) -> &dyn ToSql {
+    const NULL_BOOL: Option<bool> = None;
+    const NULL_INT: Option<i64> = None;
+    const NULL_FLOAT: Option<f64> = None;
+    const NULL_TEXT: Option<&str> = None;
+    const NULL_BYTES: Option<&[u8]> = None;
+    match v {
+        SqlValue::Null(SqlType::Bool) => &NULL_BOOL,
+        SqlValue::Null(SqlType::Int) => &NULL_INT,
+        SqlValue::Null(SqlType::Float) => &NULL_FLOAT,
+        SqlValue::Null(SqlType::Text) => &NULL_TEXT,
+        SqlValue::Null(SqlType::Bytes) => &NULL_BYTES,
+        SqlValue::Bool(b) => b,
+        SqlValue::Int(i) => i,
+        SqlValue::Float(f) => f,
+        SqlValue::Text(s) => s,
+        SqlValue::Bytes(b) => b,
     }
 }
 
 async fn rows(conn: &mut Conn, q: &Query) -> Result<Vec<Row>, ConnectorError> {
-    let params: Vec<Param> = q.params.iter().map(Param::of).collect();
-    let refs: Vec<&dyn ToSql> = params.iter().map(Param::as_sql).collect();
+    let refs: Vec<&dyn ToSql> = q.params.iter().map(as_sql).collect();
     conn.query(q.sql.as_str(), &refs)
         .await
         .map_err(err)?
@@ -409,8 +395,7 @@ impl SqlTransaction for Tx {
     }
 
     async fn execute(&mut self, q: &Query) -> Result<Executed, ConnectorError> {
-        let params: Vec<Param> = q.params.iter().map(Param::of).collect();
-        let refs: Vec<&dyn ToSql> = params.iter().map(Param::as_sql).collect();
+        let refs: Vec<&dyn ToSql> = q.params.iter().map(as_sql).collect();
         self.0.execute(q.sql.as_str(), &refs).await.map_err(err)?;
         Ok(Executed::default())
     }
