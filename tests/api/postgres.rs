@@ -203,3 +203,67 @@ async fn the_pool_drops_connections_left_mid_result_or_ended_by_the_server() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json["id"], 5);
 }
+
+/// An all-or-nothing batch whose records give the same fields is one
+/// multi-row INSERT on PostgreSQL (a statement-level trigger counts the
+/// statements); its rows come back matched to their records. A batch a
+/// trigger thins out (a row skipped) is undone and goes record by record,
+/// writing nothing twice.
+#[tokio::test]
+async fn an_atomic_batch_is_one_insert_with_its_rows_in_order() {
+    let table = "
+        CREATE TABLE item (id serial PRIMARY KEY, label text NOT NULL, n integer);
+        CREATE TABLE statements (n integer NOT NULL);
+        INSERT INTO statements VALUES (0);
+        CREATE FUNCTION count_statement() RETURNS trigger LANGUAGE plpgsql AS
+            $$ BEGIN UPDATE statements SET n = n + 1; RETURN NULL; END $$;
+        CREATE TRIGGER counted AFTER INSERT ON item FOR EACH STATEMENT EXECUTE FUNCTION count_statement();
+        CREATE FUNCTION skip_marked() RETURNS trigger LANGUAGE plpgsql AS
+            $$ BEGIN IF NEW.label = 'skip' THEN RETURN NULL; END IF; RETURN NEW; END $$;
+        CREATE TRIGGER skipping BEFORE INSERT ON item FOR EACH ROW EXECUTE FUNCTION skip_marked();";
+    let Some(db) = fresh_db(Engine::Postgres, Some(table)).await else {
+        return;
+    };
+    let app = TestApp::new().await;
+    app.register("pg", &db).await;
+    let statements = || async {
+        app.call("GET /api/pg/_table/statements", None).await.json["resource"][0]["n"].clone()
+    };
+
+    let records: Vec<Value> = (0..50)
+        .map(|i| serde_json::json!({"label": format!("r{}", 49 - i), "n": if i % 7 == 0 { Value::Null } else { Value::from(i) }}))
+        .collect();
+    let body = serde_json::json!({"resource": records});
+    let r = app
+        .call("POST /api/pg/_table/item?fields=id,label,n", Some(&body))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let got = r.json["resource"].as_array().unwrap();
+    assert_eq!(got.len(), 50);
+    for (i, (rec, row)) in records.iter().zip(got).enumerate() {
+        assert_eq!(row["label"], rec["label"], "record {i}");
+        assert_eq!(row["n"], rec["n"], "record {i}");
+        assert_eq!(row["id"], i + 1, "record {i}");
+    }
+    assert_eq!(statements().await, 1, "one INSERT for the batch");
+
+    // a row the trigger skips: the one statement is undone, the records go one by one
+    let body = serde_json::json!({"resource": [{"label": "a", "n": 1}, {"label": "skip", "n": 2}, {"label": "b", "n": 3}]});
+    let r = app
+        .call("POST /api/pg/_table/item?fields=label", Some(&body))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(statements().await, 1 + 3, "{}", r.text);
+    let r = app
+        .call(
+            "GET /api/pg/_table/item?filter=id%20%3E%2050&fields=label&order=id",
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.json["resource"],
+        serde_json::json!([{"label": "a"}, {"label": "b"}]),
+        "{}",
+        r.text
+    );
+}

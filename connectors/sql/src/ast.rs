@@ -161,7 +161,10 @@ pub struct Count {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Insert {
     pub table: TableRef,
-    pub values: Vec<(String, Param)>,
+    /// The columns given (none: every column takes its default).
+    pub columns: Vec<String>,
+    /// One row of values per record, in `columns` order.
+    pub rows: Vec<Vec<Param>>,
     pub returning: Vec<OutCol>,
 }
 

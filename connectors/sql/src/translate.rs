@@ -179,11 +179,41 @@ pub fn insert(
     record: &Record,
     returning: &[OutCol],
 ) -> Result<Statement, ConnectorError> {
+    let (columns, row) = values(t, record)?.into_iter().unzip();
     Ok(Statement::Insert(Insert {
         table: table_ref(t),
-        values: values(t, record)?,
+        columns,
+        rows: vec![row],
         returning: returning.to_vec(),
     }))
+}
+
+/// One insert of several records that give the same fields in the same
+/// order; `None` when they do not (or give none), so each is inserted alone.
+pub fn insert_rows(
+    t: &Table,
+    records: &[Record],
+    returning: &[OutCol],
+) -> Result<Option<Statement>, ConnectorError> {
+    let Some(first) = records.first() else {
+        return Ok(None);
+    };
+    if first.is_empty() || records.iter().any(|r| !r.keys().eq(first.keys())) {
+        return Ok(None);
+    }
+    let mut columns = Vec::new();
+    let mut rows = Vec::with_capacity(records.len());
+    for r in records {
+        let (names, row): (Vec<String>, Vec<Param>) = values(t, r)?.into_iter().unzip();
+        columns = names;
+        rows.push(row);
+    }
+    Ok(Some(Statement::Insert(Insert {
+        table: table_ref(t),
+        columns,
+        rows,
+        returning: returning.to_vec(),
+    })))
 }
 
 /// An update; with `replace`, every writable non-key column not given returns to its default.

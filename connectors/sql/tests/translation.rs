@@ -219,6 +219,27 @@ fn insert_update_delete() {
     all("insert", |t| {
         translate::insert(t, &rec, &ret(t)).unwrap_or_else(|e| panic!("{e}"))
     });
+    // a batch as one statement: the records give the same fields, one null
+    let second: Map<String, Value> =
+        json!({"status": "new", "total": "0.50", "paid": null, "receipt": null, "tags": []})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+    all("insert_rows", |t| {
+        translate::insert_rows(t, &[rec.clone(), second.clone()], &ret(t))
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| panic!("the same fields make one statement"))
+    });
+    let fewer: Map<String, Value> = json!({"status": "new"})
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        translate::insert_rows(&table(), &[rec.clone(), fewer], &ret(&table()))
+            .unwrap_or_else(|e| panic!("{e}"))
+            .is_none(),
+        "records with different fields go one by one"
+    );
     all("insert_defaults", |t| {
         translate::insert(t, &Map::new(), &ret(t)).unwrap_or_else(|e| panic!("{e}"))
     });

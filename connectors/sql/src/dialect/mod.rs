@@ -120,6 +120,13 @@ pub trait Dialect: Send + Sync + 'static {
         ReturningStyle::Returning
     }
 
+    /// How many records of `params_per_row` values one insert may carry; more
+    /// than one only where a multi-row insert returns its rows in the order
+    /// of its `VALUES`, so a batch can be one statement (`SqlConnector::insert`).
+    fn rows_per_insert(&self, _params_per_row: usize) -> usize {
+        1
+    }
+
     /// `SET col = <this>` to return a column to its default.
     fn default_value(&self, default_sql: Option<&str>) -> String;
 }
@@ -311,18 +318,20 @@ impl<'d> Printer<'d> {
             Statement::Insert(i) => {
                 let mut sql = format!("INSERT INTO {}", self.table(&i.table));
                 let output = self.output(&i.returning, "INSERTED");
-                if i.values.is_empty() {
+                if i.columns.is_empty() {
                     sql += &output;
                     sql += self.d.insert_defaults();
                 } else {
-                    let names: Vec<String> =
-                        i.values.iter().map(|(n, _)| self.d.quote(n)).collect();
-                    let vals: Vec<String> = i.values.iter().map(|(_, p)| self.param(p)).collect();
-                    sql += &format!(
-                        " ({}){output} VALUES ({})",
-                        names.join(", "),
-                        vals.join(", ")
-                    );
+                    let names: Vec<String> = i.columns.iter().map(|n| self.d.quote(n)).collect();
+                    let rows: Vec<String> = i
+                        .rows
+                        .iter()
+                        .map(|row| {
+                            let vals: Vec<String> = row.iter().map(|p| self.param(p)).collect();
+                            format!("({})", vals.join(", "))
+                        })
+                        .collect();
+                    sql += &format!(" ({}){output} VALUES {}", names.join(", "), rows.join(", "));
                 }
                 sql += &self.returning(&i.returning);
                 self.finish_dml(sql, &i.returning)

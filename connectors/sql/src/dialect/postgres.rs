@@ -20,6 +20,14 @@ impl Dialect for Postgres {
         format!("${n}")
     }
 
+    /// The executor inserts the rows of `VALUES` in order and hands back each
+    /// row's `RETURNING` as it goes (what Django's `bulk_create` relies on too;
+    /// the connector also checks it got one row per record); a statement
+    /// binds at most 65,535 parameters.
+    fn rows_per_insert(&self, params_per_row: usize) -> usize {
+        u16::MAX as usize / params_per_row.max(1)
+    }
+
     fn typed_param(&self, placeholder: String, p: &Param) -> String {
         match (&p.cast, p.json_array) {
             (Some(t), true) => {
