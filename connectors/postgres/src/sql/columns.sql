@@ -2,6 +2,9 @@
 -- db_type keeps modifiers (numeric(10,2)); cast_type drops them, for casting
 -- bound parameters without rounding them. Domains report their base type so
 -- the API type follows the underlying data. typmod carries length/precision.
+-- A default cannot name a column, so it is spelled without the table's
+-- context (pg_get_expr with a relation looks the relation up on every call);
+-- a generated column's expression can, and gets it. Comments are joined.
 SELECT n.nspname AS schema_name,
        c.relname AS table_name,
        a.attname AS name,
@@ -11,17 +14,20 @@ SELECT n.nspname AS schema_name,
        COALESCE(bt.typcategory, t.typcategory)::text AS category,
        COALESCE(bt.typtype, t.typtype)::text AS typtype,
        NOT a.attnotnull AS allow_null,
-       pg_get_expr(d.adbin, d.adrelid) AS default_expr,
+       CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, 0)
+            ELSE pg_get_expr(d.adbin, d.adrelid) END AS default_expr,
        a.attidentity <> '' AS is_identity,
        a.attgenerated <> '' AS is_generated,
        a.atttypmod AS typmod,
-       col_description(c.oid, a.attnum) AS description
+       ds.description
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+LEFT JOIN pg_description ds
+       ON ds.objoid = c.oid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = a.attnum
 WHERE n.nspname = ANY($1::text[])
   AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
   AND NOT c.relispartition
