@@ -222,7 +222,8 @@ impl Catalog {
                         ref_field: fk.ref_columns.clone(),
                     },
                 ));
-                if let Some(j) = tables.iter().position(|o| o.name == fk.ref_table) {
+                // sorted by name above: a lookup, not a scan per key
+                if let Ok(j) = tables.binary_search_by(|o| o.name.as_str().cmp(&fk.ref_table)) {
                     related.push((
                         j,
                         Related {

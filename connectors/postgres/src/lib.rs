@@ -200,8 +200,17 @@ impl SqlDriver for Driver {
 
     async fn introspect(&self) -> Result<Catalog, ConnectorError> {
         let mut lease = self.lease().await?;
-        let catalog = introspect(lease.conn(), &self.schemas).await;
-        lease.settle(catalog).map_err(err)
+        let rows = CatalogRows::read(lease.conn(), &self.schemas).await;
+        let rows = lease.settle(rows).map_err(err)?;
+        let schemas = self.schemas.clone();
+        // A big database is tens of thousands of rows: they are turned into
+        // the catalog off the threads that answer requests.
+        tokio::task::spawn_blocking(move || rows.catalog(&schemas))
+            .await
+            .map_err(|e| {
+                ConnectorError::new(ErrorKind::Internal, format!("building the catalog: {e}"))
+            })?
+            .map_err(err)
     }
 
     async fn ping(&self) -> Result<(), ConnectorError> {
@@ -350,114 +359,119 @@ fn modifiers(base_type: &str, typmod: i32) -> (Option<i64>, Option<i64>, Option<
     }
 }
 
-async fn introspect(conn: &mut PgConnection, schemas: &[String]) -> Result<Catalog, sqlx::Error> {
-    let qualified = schemas.len() > 1;
-    let api_name = |schema: &str, table: &str| {
-        if qualified || !schemas.iter().any(|s| s == schema) {
-            format!("{schema}.{table}")
-        } else {
-            table.to_string()
-        }
-    };
-    let mut tables: Vec<Table> = Vec::new();
-    let mut index: HashMap<(String, String), usize> = HashMap::new();
-    for r in sqlx::query(include_str!("sql/tables.sql"))
-        .bind(schemas)
-        .fetch_all(&mut *conn)
-        .await?
-    {
-        let schema: String = r.try_get("schema_name")?;
-        let name: String = r.try_get("name")?;
-        let kind: String = r.try_get("kind")?;
-        index.insert((schema.clone(), name.clone()), tables.len());
-        tables.push(Table {
-            name: api_name(&schema, &name),
-            schema: Some(schema),
-            db_name: name,
-            kind: if matches!(kind.as_str(), "r" | "p" | "f") {
-                TableKind::Table
+/// The catalog queries' rows, read on one connection.
+struct CatalogRows {
+    tables: Vec<PgRow>,
+    columns: Vec<PgRow>,
+    keys: Vec<PgRow>,
+    foreign_keys: Vec<PgRow>,
+}
+
+impl CatalogRows {
+    async fn read(conn: &mut PgConnection, schemas: &[String]) -> Result<Self, sqlx::Error> {
+        let mut read =
+            async |sql: &'static str| sqlx::query(sql).bind(schemas).fetch_all(&mut *conn).await;
+        Ok(Self {
+            tables: read(include_str!("sql/tables.sql")).await?,
+            columns: read(include_str!("sql/columns.sql")).await?,
+            keys: read(include_str!("sql/keys.sql")).await?,
+            foreign_keys: read(include_str!("sql/foreign_keys.sql")).await?,
+        })
+    }
+
+    fn catalog(self, schemas: &[String]) -> Result<Catalog, sqlx::Error> {
+        let qualified = schemas.len() > 1;
+        let api_name = |schema: &str, table: &str| {
+            if qualified || !schemas.iter().any(|s| s == schema) {
+                format!("{schema}.{table}")
             } else {
-                TableKind::View
-            },
-            writable: r.try_get("writable")?,
-            description: r.try_get("description")?,
-            columns: Vec::new(),
-            primary_key: Vec::new(),
-            foreign_keys: Vec::new(),
-            related: Vec::new(),
-            inferred: false,
-            withheld: Vec::new(),
-        });
-    }
-    let find = |r: &PgRow| -> Result<Option<usize>, sqlx::Error> {
-        Ok(index
-            .get(&(r.try_get("schema_name")?, r.try_get("table_name")?))
-            .copied())
-    };
-    for r in sqlx::query(include_str!("sql/columns.sql"))
-        .bind(schemas)
-        .fetch_all(&mut *conn)
-        .await?
-    {
-        let Some(i) = find(&r)? else { continue };
-        let base: String = r.try_get("base_type")?;
-        let category: String = r.try_get("category")?;
-        let typtype: String = r.try_get("typtype")?;
-        let api = api_type(&base, &category, &typtype);
-        let mut c = Column::new(
-            r.try_get::<String, _>("name")?,
-            api,
-            r.try_get::<String, _>("db_type")?,
-        );
-        c.cast_type = r.try_get("cast_type")?;
-        c.allow_null = r.try_get("allow_null")?;
-        c.default = r.try_get("default_expr")?;
-        c.generated = r.try_get("is_generated")?;
-        let identity: bool = r.try_get("is_identity")?;
-        c.auto_increment = identity
-            || c.default
-                .as_deref()
-                .is_some_and(|d| d.starts_with("nextval("));
-        c.description = r.try_get("description")?;
-        (c.length, c.precision, c.scale) = modifiers(&base, r.try_get("typmod")?);
-        tables[i].columns.push(c);
-    }
-    for r in sqlx::query(include_str!("sql/keys.sql"))
-        .bind(schemas)
-        .fetch_all(&mut *conn)
-        .await?
-    {
-        let Some(i) = find(&r)? else { continue };
-        let cols: Vec<String> = r.try_get("columns")?;
-        let t = &mut tables[i];
-        if r.try_get("is_primary")? {
-            for c in t.columns.iter_mut().filter(|c| cols.contains(&c.name)) {
-                c.is_primary_key = true;
-                c.allow_null = false;
+                table.to_string()
             }
-            t.primary_key = cols.clone();
+        };
+        let mut tables: Vec<Table> = Vec::new();
+        let mut index: HashMap<(String, String), usize> = HashMap::new();
+        for r in self.tables {
+            let schema: String = r.try_get("schema_name")?;
+            let name: String = r.try_get("name")?;
+            let kind: String = r.try_get("kind")?;
+            index.insert((schema.clone(), name.clone()), tables.len());
+            tables.push(Table {
+                name: api_name(&schema, &name),
+                schema: Some(schema),
+                db_name: name,
+                kind: if matches!(kind.as_str(), "r" | "p" | "f") {
+                    TableKind::Table
+                } else {
+                    TableKind::View
+                },
+                writable: r.try_get("writable")?,
+                description: r.try_get("description")?,
+                columns: Vec::new(),
+                primary_key: Vec::new(),
+                foreign_keys: Vec::new(),
+                related: Vec::new(),
+                inferred: false,
+                withheld: Vec::new(),
+            });
         }
-        if let [only] = cols.as_slice()
-            && let Some(c) = t.columns.iter_mut().find(|c| &c.name == only)
-        {
-            c.is_unique = true;
+        let find = |r: &PgRow| -> Result<Option<usize>, sqlx::Error> {
+            Ok(index
+                .get(&(r.try_get("schema_name")?, r.try_get("table_name")?))
+                .copied())
+        };
+        for r in self.columns {
+            let Some(i) = find(&r)? else { continue };
+            let base: String = r.try_get("base_type")?;
+            let category: String = r.try_get("category")?;
+            let typtype: String = r.try_get("typtype")?;
+            let api = api_type(&base, &category, &typtype);
+            let mut c = Column::new(
+                r.try_get::<String, _>("name")?,
+                api,
+                r.try_get::<String, _>("db_type")?,
+            );
+            c.cast_type = r.try_get("cast_type")?;
+            c.allow_null = r.try_get("allow_null")?;
+            c.default = r.try_get("default_expr")?;
+            c.generated = r.try_get("is_generated")?;
+            let identity: bool = r.try_get("is_identity")?;
+            c.auto_increment = identity
+                || c.default
+                    .as_deref()
+                    .is_some_and(|d| d.starts_with("nextval("));
+            c.description = r.try_get("description")?;
+            (c.length, c.precision, c.scale) = modifiers(&base, r.try_get("typmod")?);
+            tables[i].columns.push(c);
         }
+        for r in self.keys {
+            let Some(i) = find(&r)? else { continue };
+            let cols: Vec<String> = r.try_get("columns")?;
+            let t = &mut tables[i];
+            if r.try_get("is_primary")? {
+                for c in t.columns.iter_mut().filter(|c| cols.contains(&c.name)) {
+                    c.is_primary_key = true;
+                    c.allow_null = false;
+                }
+                t.primary_key = cols.clone();
+            }
+            if let [only] = cols.as_slice()
+                && let Some(c) = t.columns.iter_mut().find(|c| &c.name == only)
+            {
+                c.is_unique = true;
+            }
+        }
+        for r in self.foreign_keys {
+            let Some(i) = find(&r)? else { continue };
+            let ref_schema: String = r.try_get("ref_schema")?;
+            let ref_table: String = r.try_get("ref_table")?;
+            tables[i].foreign_keys.push(ForeignKey {
+                columns: r.try_get("columns")?,
+                ref_table: api_name(&ref_schema, &ref_table),
+                ref_columns: r.try_get("ref_columns")?,
+            });
+        }
+        Ok(Catalog::new(tables))
     }
-    for r in sqlx::query(include_str!("sql/foreign_keys.sql"))
-        .bind(schemas)
-        .fetch_all(&mut *conn)
-        .await?
-    {
-        let Some(i) = find(&r)? else { continue };
-        let ref_schema: String = r.try_get("ref_schema")?;
-        let ref_table: String = r.try_get("ref_table")?;
-        tables[i].foreign_keys.push(ForeignKey {
-            columns: r.try_get("columns")?,
-            ref_table: api_name(&ref_schema, &ref_table),
-            ref_columns: r.try_get("ref_columns")?,
-        });
-    }
-    Ok(Catalog::new(tables))
 }
 
 #[cfg(test)]
