@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use cells::Decoder;
 use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
 use gatehouse_core::catalog::{ApiType, Column, ForeignKey, Table, TableKind};
 use gatehouse_core::cells::{Cell, JsonRows, JsonRowsWriter};
 use gatehouse_core::export::LineWriter;
@@ -93,18 +94,32 @@ impl Driver {
         lease(&self.pool).await
     }
 
-    /// A read's rows. A connection that turns out broken (the server
-    /// restarted, a network cut) is dropped and the read tried once more.
-    async fn fetch(&self, q: &Query) -> Result<Vec<PgRow>, ConnectorError> {
+    /// `op` on a leased connection, with the lease for what follows. A
+    /// connection that turns out broken (the server restarted, a network
+    /// cut) is dropped and `op` tried once more on another: only for what is
+    /// safe to repeat (a read, `BEGIN`).
+    async fn retrying<T>(
+        &self,
+        mut op: impl for<'c> FnMut(&'c mut PgConnection) -> BoxFuture<'c, Result<T, sqlx::Error>>,
+    ) -> Result<(Lease, T), ConnectorError> {
         let mut retried = false;
         loop {
             let mut lease = self.lease().await?;
-            let rows = bind(q).fetch_all(lease.conn()).await;
-            match lease.settle(rows) {
+            let done = op(lease.conn()).await;
+            match lease.settle(done) {
+                Ok(v) => return Ok((lease, v)),
                 Err(e) if !retried && pool::broken(&e) => retried = true,
-                rows => return rows.map_err(err),
+                Err(e) => return Err(err(e)),
             }
         }
+    }
+
+    /// A read's rows, tried once more on a broken connection.
+    async fn fetch(&self, q: &Query) -> Result<Vec<PgRow>, ConnectorError> {
+        let (_, rows) = self
+            .retrying(|conn| Box::pin(bind(q).fetch_all(conn)))
+            .await?;
+        Ok(rows)
     }
 }
 
@@ -186,16 +201,10 @@ impl SqlDriver for Driver {
     }
 
     async fn begin(&self) -> Result<Box<dyn SqlTransaction>, ConnectorError> {
-        let mut retried = false;
-        loop {
-            let mut lease = self.lease().await?;
-            let begun = sqlx::raw_sql("BEGIN").execute(lease.conn()).await;
-            match lease.settle(begun) {
-                Ok(_) => return Ok(Box::new(Tx { lease, open: true })),
-                Err(e) if !retried && pool::broken(&e) => retried = true,
-                Err(e) => return Err(err(e)),
-            }
-        }
+        let (lease, _) = self
+            .retrying(|conn| Box::pin(sqlx::raw_sql("BEGIN").execute(conn)))
+            .await?;
+        Ok(Box::new(Tx { lease, open: true }))
     }
 
     async fn introspect(&self) -> Result<Catalog, ConnectorError> {
