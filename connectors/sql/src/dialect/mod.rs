@@ -181,9 +181,23 @@ impl<'d> Printer<'d> {
         }
     }
 
-    fn columns(&self, cols: &[OutCol]) -> String {
-        let reads: Vec<String> = cols.iter().map(|c| self.d.read_column(c)).collect();
-        self.select_list(&reads, cols)
+    /// How each of `cols` is read as one cell, when the statement reads cells
+    /// (`streaming`, or a dialect that [reads cells](Dialect::reads_cells));
+    /// `None`: it reads them with `read_column`, as [`Output::Rows`].
+    fn cells(&self, cols: &[OutCol], streaming: bool) -> Option<Vec<(String, Cell)>> {
+        if streaming || self.d.reads_cells() {
+            cols.iter().map(|c| self.d.cell_column(c)).collect()
+        } else {
+            None
+        }
+    }
+
+    /// The expression each of `cols` is read by: its cell's, or `read_column`.
+    fn reads(&self, cols: &[OutCol], cells: Option<&[(String, Cell)]>) -> Vec<String> {
+        match cells {
+            Some(cells) => cells.iter().map(|(read, _)| read.clone()).collect(),
+            None => cols.iter().map(|c| self.d.read_column(c)).collect(),
+        }
     }
 
     /// `read AS "name", …`; a column read as itself is just named.
@@ -207,29 +221,6 @@ impl<'d> Printer<'d> {
         match filter {
             Some(c) => format!(" WHERE {}", self.cond(c)),
             None => String::new(),
-        }
-    }
-
-    /// How a write's returned columns are read, for dialects that read
-    /// cells; `None`: as [`Output::Rows`].
-    fn returned_cells(&self, cols: &[OutCol]) -> Option<Vec<(String, Cell)>> {
-        if cols.is_empty() || !self.d.reads_cells() {
-            return None;
-        }
-        cols.iter().map(|c| self.d.cell_column(c)).collect()
-    }
-
-    /// `RETURNING cols` after a statement, for dialects that use it.
-    fn returning(&self, cols: &[OutCol]) -> String {
-        if cols.is_empty() || self.d.returning_style() != ReturningStyle::Returning {
-            return String::new();
-        }
-        match self.returned_cells(cols) {
-            Some(cells) => {
-                let reads: Vec<String> = cells.into_iter().map(|(read, _)| read).collect();
-                format!(" RETURNING {}", self.select_list(&reads, cols))
-            }
-            None => format!(" RETURNING {}", self.columns(cols)),
         }
     }
 
@@ -261,16 +252,8 @@ impl<'d> Printer<'d> {
         match stmt {
             Statement::Select(s) => {
                 let table = self.table(&s.table);
-                let cells: Option<Vec<(String, Cell)>> = if s.cells || self.d.reads_cells() {
-                    s.columns.iter().map(|c| self.d.cell_column(c)).collect()
-                } else {
-                    None
-                };
-                // how each column is read: its cell expression or read_column
-                let reads: Vec<String> = match &cells {
-                    Some(cells) => cells.iter().map(|(read, _)| read.clone()).collect(),
-                    None => s.columns.iter().map(|c| self.d.read_column(c)).collect(),
-                };
+                let cells = self.cells(&s.columns, s.cells);
+                let reads = self.reads(&s.columns, cells.as_deref());
                 let cols = self.select_list(&reads, &s.columns);
                 let filter = self.where_clause(&s.filter);
                 let order = if s.order.is_empty() {
@@ -333,7 +316,6 @@ impl<'d> Printer<'d> {
                         .collect();
                     sql += &format!(" ({}){output} VALUES {}", names.join(", "), rows.join(", "));
                 }
-                sql += &self.returning(&i.returning);
                 self.finish_dml(sql, &i.returning)
             }
             Statement::Update(u) => {
@@ -353,26 +335,34 @@ impl<'d> Printer<'d> {
                 let mut sql = format!("UPDATE {} SET {}", self.table(&u.table), sets.join(", "));
                 sql += &self.output(&u.returning, "INSERTED");
                 sql += &self.where_clause(&u.filter);
-                sql += &self.returning(&u.returning);
                 self.finish_dml(sql, &u.returning)
             }
             Statement::Delete(d) => {
                 let mut sql = format!("DELETE FROM {}", self.table(&d.table));
                 sql += &self.output(&d.returning, "DELETED");
                 sql += &self.where_clause(&d.filter);
-                sql += &self.returning(&d.returning);
                 self.finish_dml(sql, &d.returning)
             }
         }
     }
 
-    fn finish_dml(&mut self, sql: String, returning: &[OutCol]) -> Output {
+    /// Ends a write: `RETURNING cols` for dialects that use it (read as
+    /// cells where the dialect reads cells), and how its rows are decoded.
+    fn finish_dml(&mut self, mut sql: String, returning: &[OutCol]) -> Output {
+        let cells =
+            if !returning.is_empty() && self.d.returning_style() == ReturningStyle::Returning {
+                let cells = self.cells(returning, false);
+                let reads = self.reads(returning, cells.as_deref());
+                sql += " RETURNING ";
+                sql += &self.select_list(&reads, returning);
+                cells
+            } else {
+                None
+            };
         self.sql = sql;
-        match self.returned_cells(returning) {
-            Some(cells) if self.d.returning_style() == ReturningStyle::Returning => {
-                named_cells(cells, returning)
-            }
-            _ => Output::Rows(returning.to_vec()),
+        match cells {
+            Some(cells) => named_cells(cells, returning),
+            None => Output::Rows(returning.to_vec()),
         }
     }
 
