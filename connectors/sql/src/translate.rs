@@ -179,13 +179,7 @@ pub fn insert(
     record: &Record,
     returning: &[OutCol],
 ) -> Result<Statement, ConnectorError> {
-    let (columns, row) = values(t, record)?.into_iter().unzip();
-    Ok(Statement::Insert(Insert {
-        table: table_ref(t),
-        columns,
-        rows: vec![row],
-        returning: returning.to_vec(),
-    }))
+    insert_of(t, std::slice::from_ref(record), returning)
 }
 
 /// One insert of several records that give the same fields in the same
@@ -201,6 +195,15 @@ pub fn insert_rows(
     if first.is_empty() || records.iter().any(|r| !r.keys().eq(first.keys())) {
         return Ok(None);
     }
+    insert_of(t, records, returning).map(Some)
+}
+
+/// An insert of `records`, which give the same fields in the same order.
+fn insert_of(
+    t: &Table,
+    records: &[Record],
+    returning: &[OutCol],
+) -> Result<Statement, ConnectorError> {
     let mut columns = Vec::new();
     let mut rows = Vec::with_capacity(records.len());
     for r in records {
@@ -208,12 +211,12 @@ pub fn insert_rows(
         columns = names;
         rows.push(row);
     }
-    Ok(Some(Statement::Insert(Insert {
+    Ok(Statement::Insert(Insert {
         table: table_ref(t),
         columns,
         rows,
         returning: returning.to_vec(),
-    })))
+    }))
 }
 
 /// An update; with `replace`, every writable non-key column not given returns to its default.
