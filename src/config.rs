@@ -33,6 +33,8 @@ pub struct Config {
     pub cors: CorsConfig,
     pub rate_limits: Vec<RateLimit>,
     pub scripting: ScriptingConfig,
+    pub limits: RequestLimits,
+    pub server: ServerConfig,
 }
 
 /// Which answered requests get an access log line (target `gatehouse::access`).
@@ -82,6 +84,79 @@ impl ScriptingConfig {
         crate::hooks::engine::Limits {
             time: std::time::Duration::from_millis(self.time_limit_ms.max(1)),
             memory: self.memory_limit_mb.max(1) * 1024 * 1024,
+        }
+    }
+}
+
+/// How large one request's parameters may be (docs/CONFIGURATION.md). Each
+/// bounds the work a single request can give a database; the defaults are far
+/// above what a real client sends. Beyond one: 400 naming it.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RequestLimits {
+    /// Characters of `filter` text.
+    pub max_filter_length: usize,
+    /// Nesting of parentheses and `NOT`s in a filter.
+    pub max_filter_depth: usize,
+    /// Conditions in a filter.
+    pub max_filter_terms: usize,
+    /// Values written in a filter (each value of an `IN` list counts).
+    pub max_filter_values: usize,
+    /// Entries of `ids`.
+    pub max_ids: usize,
+    /// Names in `fields`.
+    pub max_fields: usize,
+    /// Terms of `order`.
+    pub max_order: usize,
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        let f = gatehouse_core::filter::Limits::default();
+        Self {
+            max_filter_length: f.max_length,
+            max_filter_depth: f.max_depth,
+            max_filter_terms: f.max_terms,
+            max_filter_values: f.max_values,
+            max_ids: 1000,
+            max_fields: 1000,
+            max_order: 32,
+        }
+    }
+}
+
+impl RequestLimits {
+    pub fn filter(&self) -> gatehouse_core::filter::Limits {
+        gatehouse_core::filter::Limits {
+            max_length: self.max_filter_length,
+            max_depth: self.max_filter_depth,
+            max_terms: self.max_filter_terms,
+            max_values: self.max_filter_values,
+        }
+    }
+}
+
+/// The HTTP server's guards against connections that hold resources without
+/// finishing requests (docs/CONFIGURATION.md).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// A connection must send a request's complete headers within this time
+    /// of opening or of its previous answer, or it is closed.
+    pub header_timeout_secs: u64,
+    /// A keep-alive connection with no request in flight is closed after this long.
+    pub idle_timeout_secs: u64,
+    /// Most client connections open at once; 0: derived from the process's
+    /// file-descriptor limit, leaving room for database pools and files.
+    pub max_connections: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            header_timeout_secs: 10,
+            idle_timeout_secs: 60,
+            max_connections: 0,
         }
     }
 }
@@ -226,6 +301,8 @@ impl Default for Config {
             cors: CorsConfig::default(),
             rate_limits: Vec::new(),
             scripting: ScriptingConfig::default(),
+            limits: RequestLimits::default(),
+            server: ServerConfig::default(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Query parameters of the table API (API.md §3), from the query string and,
 //! for POST-tunnelled requests, from the JSON body — validated against the table.
 
+use crate::config::RequestLimits;
 use crate::http::error::{ApiError, ApiResult, Code};
 use gatehouse_core::{ExportFormat, Expr, OrderBy, Table};
 use serde_json::{Map, Value};
@@ -38,6 +39,19 @@ fn canonical(name: &str) -> Option<&'static str> {
 #[derive(Debug, Default)]
 pub struct Params {
     map: HashMap<&'static str, Value>,
+    limits: RequestLimits,
+    /// `{user.id}`, `{user.email}`, `{role}`: the caller's values, which a
+    /// filter may name like a row filter does (they win over `params`).
+    caller: Map<String, Value>,
+}
+
+/// 400 `limit_exceeded`: parameter `name` has more than `max` entries.
+fn too_many(name: &str, limit: &str, max: usize, what: &str) -> ApiError {
+    ApiError::new(
+        Code::LimitExceeded,
+        format!("parameter '{name}' has more than {max} {what} ({limit})"),
+    )
+    .with_context(serde_json::json!({ "parameter": name, "limit": limit, "max": max }))
 }
 
 fn invalid(name: &str, expected: &str) -> ApiError {
@@ -68,6 +82,13 @@ impl Params {
                 self.map.insert(c, v.clone());
             }
         }
+    }
+
+    /// The limits the parameters are read within, and the caller whose
+    /// values `{user.id}`, `{user.email}` and `{role}` stand for.
+    pub fn bound_to(&mut self, limits: RequestLimits, caller: Map<String, Value>) {
+        self.limits = limits;
+        self.caller = caller;
     }
 
     /// The parameters as a JSON object (what a hook script sees).
@@ -172,6 +193,14 @@ impl Params {
                 None => return Ok(None),
             },
         };
+        if list.len() > self.limits.max_fields {
+            return Err(too_many(
+                "fields",
+                "max_fields",
+                self.limits.max_fields,
+                "names",
+            ));
+        }
         if list.is_empty() || list.iter().any(|f| f == "*") {
             return Ok(Some(table.columns.iter().map(|c| c.name.clone()).collect()));
         }
@@ -180,6 +209,11 @@ impl Params {
                 return Err(ApiError::unknown_field(&table.name, f));
             }
         }
+        // A name given twice is one column of the answer (and one of the
+        // statement: PostgreSQL takes at most 1,664 output columns).
+        let mut seen = std::collections::HashSet::with_capacity(list.len());
+        let mut list = list;
+        list.retain(|f| seen.insert(f.clone()));
         Ok(Some(list))
     }
 
@@ -191,7 +225,7 @@ impl Params {
         if text.trim().is_empty() {
             return Ok(None);
         }
-        let params = match self.map.get("params") {
+        let mut params = match self.map.get("params") {
             None | Some(Value::Null) => Map::new(),
             Some(Value::Object(m)) => m.clone(),
             Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
@@ -200,7 +234,8 @@ impl Params {
             },
             Some(_) => return Err(invalid("params", "a JSON object")),
         };
-        let expr = Expr::parse(&text)?.bind(&params)?;
+        params.extend(self.caller.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let expr = Expr::parse_within(&text, &self.limits.filter())?.bind(&params)?;
         check_fields(&expr, table)?;
         Ok(Some(expr))
     }
@@ -212,6 +247,14 @@ impl Params {
         };
         let mut out = Vec::new();
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            if out.len() == self.limits.max_order {
+                return Err(too_many(
+                    "order",
+                    "max_order",
+                    self.limits.max_order,
+                    "terms",
+                ));
+            }
             let words: Vec<String> = part.split_whitespace().map(str::to_string).collect();
             let field = words[0].clone();
             if !table.accepts_field(&field, true) {
@@ -277,6 +320,9 @@ impl Params {
                 }
             }
         };
+        if ids.len() > self.limits.max_ids {
+            return Err(too_many("ids", "max_ids", self.limits.max_ids, "ids"));
+        }
         if ids.iter().any(|k: &Vec<Value>| k.len() != key_len) {
             return Err(invalid("ids", expected));
         }

@@ -62,9 +62,15 @@ impl Tokens {
         v.validate_exp = !allow_expired;
         v.set_issuer(&[ISSUER]);
         v.set_required_spec_claims(&["exp", "sub", "iss"]);
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &v)
-            .ok()
-            .map(|d| d.claims)
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &v)
+            .ok()?
+            .claims;
+        // RFC 7519 §4.1.4: valid only while now < exp (jsonwebtoken lets the
+        // second of `exp` itself through).
+        if !allow_expired && claims.exp <= chrono::Utc::now().timestamp() {
+            return None;
+        }
+        Some(claims)
     }
 }
 
@@ -106,6 +112,10 @@ mod tests {
         let mut parts: Vec<String> = tok.split('.').map(String::from).collect();
         parts[1] = parts[1].chars().rev().collect();
         assert!(t.verify(&parts.join("."), false).is_none());
+        // expiring this second: already refused (now < exp is required)
+        let edge = t.issue(7, "abc", 1, now - 60, chrono::Utc::now().timestamp());
+        assert!(t.verify(&edge, false).is_none());
+        assert!(t.verify(&edge, true).is_some());
         // expired: refused, unless refreshing
         let old = t.issue(7, "abc", 1, now - 120, now - 60);
         assert!(t.verify(&old, false).is_none());

@@ -13,6 +13,8 @@ pub enum Code {
     BadRequest,
     InvalidJson,
     InvalidFilter,
+    FilterTooComplex,
+    LimitExceeded,
     InvalidValue,
     InvalidParameter,
     UnknownField,
@@ -46,9 +48,9 @@ impl Code {
     pub fn status(self) -> StatusCode {
         use Code::*;
         match self {
-            BadRequest | InvalidJson | InvalidFilter | InvalidValue | InvalidParameter
-            | UnknownField | MissingSelector | NoPrimaryKey | BatchFailed | InvalidConfig
-            | ScriptRejected => StatusCode::BAD_REQUEST,
+            BadRequest | InvalidJson | InvalidFilter | FilterTooComplex | LimitExceeded
+            | InvalidValue | InvalidParameter | UnknownField | MissingSelector | NoPrimaryKey
+            | BatchFailed | InvalidConfig | ScriptRejected => StatusCode::BAD_REQUEST,
             Unauthorized => StatusCode::UNAUTHORIZED,
             Forbidden => StatusCode::FORBIDDEN,
             NotFound => StatusCode::NOT_FOUND,
@@ -70,6 +72,8 @@ impl Code {
             BadRequest => "bad_request",
             InvalidJson => "invalid_json",
             InvalidFilter => "invalid_filter",
+            FilterTooComplex => "filter_too_complex",
+            LimitExceeded => "limit_exceeded",
             InvalidValue => "invalid_value",
             InvalidParameter => "invalid_parameter",
             UnknownField => "unknown_field",
@@ -164,6 +168,7 @@ impl ApiError {
             ErrorKind::Unsupported => Code::NotImplemented,
             ErrorKind::ReadOnly => Code::ReadOnly,
             ErrorKind::Forbidden => Code::Forbidden,
+            ErrorKind::LimitExceeded => Code::LimitExceeded,
             ErrorKind::Unavailable => Code::Unavailable,
             ErrorKind::Internal => Code::Internal,
         };
@@ -203,6 +208,7 @@ fn default_message(kind: ErrorKind) -> &'static str {
         ErrorKind::Unsupported => "this database does not support the operation",
         ErrorKind::ReadOnly => "the resource is read-only",
         ErrorKind::Forbidden => "the database does not allow this operation",
+        ErrorKind::LimitExceeded => "the request is too large for this database",
         ErrorKind::Unavailable => "the database is unavailable; try again shortly",
         ErrorKind::Internal => "internal error",
     }
@@ -210,8 +216,17 @@ fn default_message(kind: ErrorKind) -> &'static str {
 
 impl From<FilterError> for ApiError {
     fn from(e: FilterError) -> Self {
-        ApiError::new(Code::InvalidFilter, format!("invalid filter: {e}"))
-            .with_context(json!({"position": e.position, "expected": e.expected, "found": e.found}))
+        match e.limit {
+            Some(limit) => ApiError::new(
+                Code::FilterTooComplex,
+                format!("the filter is too complex: {}", e.expected),
+            )
+            .with_context(json!({"parameter": "filter", "position": e.position, "limit": limit})),
+            None => ApiError::new(Code::InvalidFilter, format!("invalid filter: {e}"))
+                .with_context(
+                    json!({"position": e.position, "expected": e.expected, "found": e.found}),
+                ),
+        }
     }
 }
 

@@ -225,8 +225,16 @@ async fn health() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// Ready when the system store answers and every mounted service's database does.
-async fn ready(State(state): State<Arc<AppState>>) -> Response {
+/// Ready when the system store answers and every mounted service's database
+/// does. Only an admin's request learns which services there are and how
+/// each is; anyone else gets the verdict alone (a load balancer needs no more).
+async fn ready(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    let creds = auth::Credentials::from_request(req.headers(), req.uri().query());
+    let admin = creds.key.is_some() || creds.session.is_some();
+    let admin = admin
+        && auth::resolve(&state, &creds)
+            .await
+            .is_ok_and(|p| p.is_admin());
     let store_ok = state.store.ping().await.is_ok();
     let mut services = serde_json::Map::new();
     let mut all_ok = store_ok;
@@ -235,13 +243,18 @@ async fn ready(State(state): State<Arc<AppState>>) -> Response {
         all_ok &= ok;
         services.insert(s.name.clone(), json!(if ok { "ok" } else { "unavailable" }));
     }
-    let body = json!({"status": if all_ok { "ready" } else { "not_ready" }, "system_store": if store_ok { "ok" } else { "unavailable" }, "services": services});
-    let status = if all_ok {
+    let status = if all_ok { "ready" } else { "not_ready" };
+    let body = if admin {
+        json!({"status": status, "system_store": if store_ok { "ok" } else { "unavailable" }, "services": services})
+    } else {
+        json!({ "status": status })
+    };
+    let code = if all_ok {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (status, Json(body)).into_response()
+    (code, Json(body)).into_response()
 }
 
 /// `GET /api`: the services the caller may see.

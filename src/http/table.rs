@@ -25,7 +25,9 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// One table request, as extracted from HTTP.
+/// One table request, as extracted from HTTP. Its body is read only once the
+/// caller may use the table ([`TableOp::read_body`]): nobody is made to wait
+/// for, or gets an answer about, a body they had no right to send.
 pub struct TableOp {
     method: Method,
     service: String,
@@ -33,6 +35,10 @@ pub struct TableOp {
     id: Option<String>,
     params: Params,
     body: Option<Value>,
+    /// The request with its body still unread (the headers taken out); in a
+    /// mutex only to be `Sync`, as the road holds `&TableOp` across awaits.
+    unread: std::sync::Mutex<Option<Request>>,
+    tunnelled: bool,
     headers: HeaderMap,
 }
 
@@ -91,34 +97,47 @@ impl<S: Send + Sync> FromRequest<S> for TableOp {
             .map_err(|_| ApiError::new(Code::BadRequest, "the path could not be read"))?;
         let method = parts.method.clone();
         let tunnelled = parts.extensions.get::<Tunnelled>().is_some();
-        let mut params = Params::from_query(parts.uri.query());
+        let params = Params::from_query(parts.uri.query());
         // the headers are only read by hook scripts: taken, not copied
         let headers = std::mem::take(&mut parts.headers);
-        let JsonBody(mut body) =
-            JsonBody::from_request(Request::from_parts(parts, body), state).await?;
-        // Parameters may travel in the body: all of it for a tunnelled GET, and
-        // the keys beside `resource` for any write envelope.
-        if let Some(Value::Object(obj)) = &body {
-            if tunnelled && method == Method::GET {
-                params.merge_body(obj);
-                body = None;
-            } else if obj.contains_key("resource") {
-                params.merge_body(obj);
-            }
-        }
         Ok(TableOp {
             method,
             service: path.remove("service").unwrap_or_default(),
             table: path.remove("table").unwrap_or_default(),
             id: path.remove("id"),
             params,
-            body,
+            body: None,
+            unread: std::sync::Mutex::new(Some(Request::from_parts(parts, body))),
+            tunnelled,
             headers,
         })
     }
 }
 
 impl TableOp {
+    /// Reads the JSON body. Parameters may travel in it: all of it for a
+    /// tunnelled GET, and the keys beside `resource` for any write envelope.
+    async fn read_body(&mut self) -> ApiResult<()> {
+        let unread = match self.unread.get_mut() {
+            Ok(r) => r.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        let Some(req) = unread else {
+            return Ok(());
+        };
+        let JsonBody(mut body) = JsonBody::from_request(req, &()).await?;
+        if let Some(Value::Object(obj)) = &body {
+            if self.tunnelled && self.method == Method::GET {
+                self.params.merge_body(obj);
+                body = None;
+            } else if obj.contains_key("resource") {
+                self.params.merge_body(obj);
+            }
+        }
+        self.body = body;
+        Ok(())
+    }
+
     /// The event hook scripts of `stage` see for this request.
     fn event(&self, table: &str, caller: &Principal, stage: Stage) -> Value {
         let request = RequestView {
@@ -288,6 +307,9 @@ async fn handle(state: &AppState, caller: &Principal, mut op: TableOp) -> ApiRes
         ))
     })?;
     let access = Access::of(state, caller, &op.service, &table)?;
+    op.read_body().await?;
+    let limits = state.config.limits;
+    op.params.bound_to(limits, rbac::caller_values(caller));
     // 4. Pre-process hooks: they may reshape the request, answer it, or reject it.
     let scripts = state.hooks.matching(&op.service, &table.name, &op.method);
     if !scripts.pre.is_empty() {
@@ -302,6 +324,7 @@ async fn handle(state: &AppState, caller: &Principal, mut op: TableOp) -> ApiRes
                 }
                 if let Some(Value::Object(p)) = params {
                     op.params = Params::from_object(&p);
+                    op.params.bound_to(limits, rbac::caller_values(caller));
                 }
             }
         }
@@ -426,6 +449,24 @@ fn key_filter(key: &[String], values: Vec<Value>) -> Expr {
         parts.remove(0)
     } else {
         Expr::And(parts)
+    }
+}
+
+/// The filter selecting every record of `ids`: `key IN (...)` for a simple
+/// key (one condition, however many ids), else one `AND` of the key's
+/// columns per id, `OR`ed.
+fn ids_filter(key: &[String], ids: &[Vec<Value>]) -> Expr {
+    match key {
+        [one] => Expr::In {
+            field: gatehouse_core::filter::Field::new(one.clone()),
+            values: ids
+                .iter()
+                .filter_map(|id| id.first().cloned())
+                .map(gatehouse_core::filter::Operand::Value)
+                .collect(),
+            negated: false,
+        },
+        _ => Expr::Or(ids.iter().map(|v| key_filter(key, v.clone())).collect()),
     }
 }
 
@@ -699,8 +740,7 @@ impl List {
         }
         let ids = match requested_ids(view, p)? {
             Some((key, ids)) => {
-                let any: Vec<Expr> = ids.iter().map(|v| key_filter(&key, v.clone())).collect();
-                filter = Expr::and_opt(Some(Expr::Or(any)), filter);
+                filter = Expr::and_opt(Some(ids_filter(&key, &ids)), filter);
                 Some((key, ids))
             }
             None => None,

@@ -319,15 +319,21 @@ fn unreachable_model(e: PolicyError) -> ! {
 /// The caller's values for a row filter's placeholders. A filter naming
 /// `{user.*}` matches nothing for a caller without a user (an API key alone).
 pub fn bind_caller(expr: &Expr, p: &Principal) -> Expr {
+    expr.clone()
+        .bind(&caller_values(p))
+        .unwrap_or_else(|_| Expr::Or(Vec::new()))
+}
+
+/// What `{role}`, `{user.id}` and `{user.email}` stand for in a filter (the
+/// user's values only with a signed-in user).
+pub fn caller_values(p: &Principal) -> Map<String, Value> {
     let mut params = Map::new();
     params.insert("role".into(), Value::from(p.role.clone()));
     if let Some(u) = &p.user {
         params.insert("user.id".into(), Value::from(u.id));
         params.insert("user.email".into(), Value::from(u.email.clone()));
     }
-    expr.clone()
-        .bind(&params)
-        .unwrap_or_else(|_| Expr::Or(Vec::new()))
+    params
 }
 
 /// Load status, for `GET /api/system/policy`.

@@ -8,6 +8,7 @@ mod common;
 mod conformance;
 mod e2e;
 mod export;
+mod hardening;
 mod hooks;
 mod identity;
 mod mongo;

@@ -394,7 +394,7 @@ impl TestApp {
         self.send(req).await
     }
 
-    async fn send(&self, req: Request<Body>) -> Reply {
+    pub async fn send(&self, req: Request<Body>) -> Reply {
         let resp = self.router.clone().oneshot(req).await.unwrap();
         let status = resp.status();
         let headers = resp.headers().clone();

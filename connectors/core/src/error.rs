@@ -30,6 +30,9 @@ pub enum ErrorKind {
     ReadOnly,
     /// The write would leave a row the caller's row filter does not let them see.
     Forbidden,
+    /// The request is beyond what the engine takes in one statement (bound
+    /// values); refused before it reaches the database.
+    LimitExceeded,
     /// The database cannot be reached, or the pool is exhausted.
     Unavailable,
     /// Anything else: a bug or an unexpected database state.

@@ -221,7 +221,7 @@ mod tests {
             (Cell::Number, Some("NaN")),
         ];
         let mut w = LineWriter::new(ExportFormat::Ndjson, &cols);
-        cells(&mut w, row.into_iter());
+        cells(&mut w, row);
         cells(
             &mut w,
             [
@@ -229,8 +229,7 @@ mod tests {
                 (Cell::Json, Some("[1,{\"a\":2}]")),
                 (Cell::Bool, Some("false")),
                 (Cell::Text, None),
-            ]
-            .into_iter(),
+            ],
         );
         let out = text(w);
         let lines: Vec<Value> = out
@@ -247,7 +246,7 @@ mod tests {
         );
 
         let mut w = LineWriter::new(ExportFormat::Csv, &cols);
-        cells(&mut w, row.into_iter());
+        cells(&mut w, row);
         cells(
             &mut w,
             [
@@ -255,8 +254,7 @@ mod tests {
                 (Cell::Json, Some("[1,2]")),
                 (Cell::Json, Some("null")),
                 (Cell::Json, Some("\"a,b\"")),
-            ]
-            .into_iter(),
+            ],
         );
         assert_eq!(
             text(w),

@@ -42,6 +42,50 @@ pub struct FilterError {
     pub position: usize,
     pub expected: String,
     pub found: String,
+    /// The [`Limits`] field a filter went beyond (`max_depth`, ...); `None`
+    /// for a syntax error.
+    pub limit: Option<&'static str>,
+}
+
+/// How large a filter may be. The parser refuses a filter beyond any of them
+/// before building its tree, so a tree never nests deeper than `max_depth`
+/// (plus the few levels code adds: a row filter, keys), which is what lets
+/// every recursion over it — binding, printing, translation to BSON, dropping
+/// — stay far from the end of the stack; and no database is handed a
+/// statement that would occupy it for minutes. The defaults are far above
+/// what people and clients write; each is configurable (`[limits]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Characters of filter text.
+    pub max_length: usize,
+    /// Nesting of parentheses and `NOT`s.
+    pub max_depth: usize,
+    /// Predicates (`a = 1`, `b IN (...)`, ...).
+    pub max_terms: usize,
+    /// Values written in the filter (each value of an `IN` list counts).
+    pub max_values: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_length: 64 * 1024,
+            max_depth: 32,
+            max_terms: 1000,
+            max_values: 10_000,
+        }
+    }
+}
+
+impl FilterError {
+    fn too_complex(position: usize, limit: &'static str, max: usize, what: &str) -> Self {
+        FilterError {
+            position,
+            expected: format!("at most {max} {what} ({limit})"),
+            found: "more".into(),
+            limit: Some(limit),
+        }
+    }
 }
 
 impl fmt::Display for FilterError {
@@ -152,10 +196,30 @@ pub enum Expr {
 }
 
 impl Expr {
-    /// Parses filter text.
+    /// Parses filter text within the default [`Limits`].
     pub fn parse(input: &str) -> Result<Expr, FilterError> {
+        Self::parse_within(input, &Limits::default())
+    }
+
+    /// Parses filter text, refusing one beyond `limits`.
+    pub fn parse_within(input: &str, limits: &Limits) -> Result<Expr, FilterError> {
+        if input.len() > limits.max_length && input.chars().count() > limits.max_length {
+            return Err(FilterError::too_complex(
+                limits.max_length,
+                "max_length",
+                limits.max_length,
+                "characters",
+            ));
+        }
         let tokens = lex(input)?;
-        let mut p = Parser { tokens, pos: 0 };
+        let mut p = Parser {
+            tokens,
+            pos: 0,
+            limits: *limits,
+            depth: 0,
+            terms: 0,
+            values: 0,
+        };
         let expr = p.or()?;
         let t = p.peek();
         if t.kind != Tok::End {
@@ -196,12 +260,14 @@ impl Expr {
                             "an object"
                         }
                         .into(),
+                        limit: None,
                     }),
                     Some(v) => Ok(v.clone()),
                     None => Err(FilterError {
                         position,
                         expected: format!("a value for parameter :{name} in params"),
                         found: "none".into(),
+                        limit: None,
                     }),
                 },
             }
@@ -217,6 +283,7 @@ impl Expr {
                     position,
                     expected: "a string".into(),
                     found: "another kind of value".into(),
+                    limit: None,
                 }),
             }
         };
@@ -325,6 +392,7 @@ fn cmp_or_null(field: Field, op: CmpOp, v: Value, position: usize) -> Result<Exp
                 position,
                 expected: "a non-null value (null compares only with = or !=)".into(),
                 found: "null".into(),
+                limit: None,
             }),
         };
     }
@@ -452,6 +520,7 @@ fn lex(input: &str) -> Result<Vec<Token>, FilterError> {
         position,
         expected: expected.into(),
         found,
+        limit: None,
     };
     while i < chars.len() {
         let c = chars[i];
@@ -635,6 +704,11 @@ fn found_at(chars: &[char], i: usize) -> String {
 struct Parser {
     tokens: Vec<Token>,
     pos: usize,
+    limits: Limits,
+    /// Parentheses and `NOT`s open around the current position.
+    depth: usize,
+    terms: usize,
+    values: usize,
 }
 
 const RESERVED: &[&str] = &[
@@ -661,7 +735,23 @@ impl Parser {
             position: t.position,
             expected: expected.into(),
             found: t.describe(),
+            limit: None,
         }
+    }
+
+    /// One level deeper (a parenthesis or `NOT` at the current token).
+    fn descend(&mut self) -> Result<(), FilterError> {
+        self.depth += 1;
+        if self.depth > self.limits.max_depth {
+            let at = self.tokens[self.pos.saturating_sub(1)].position;
+            return Err(FilterError::too_complex(
+                at,
+                "max_depth",
+                self.limits.max_depth,
+                "levels of parentheses and NOT",
+            ));
+        }
+        Ok(())
     }
 
     fn eat_kw(&mut self, kw: &str) -> bool {
@@ -717,14 +807,29 @@ impl Parser {
 
     fn unary(&mut self) -> Result<Expr, FilterError> {
         if self.eat_kw("not") {
-            return Ok(Expr::Not(Box::new(self.unary()?)));
+            self.descend()?;
+            let e = Expr::Not(Box::new(self.unary()?));
+            self.depth -= 1;
+            return Ok(e);
         }
         if self.eat_sym("(") {
+            self.descend()?;
             let e = self.or()?;
             if !self.eat_sym(")") {
                 return Err(self.error("')'"));
             }
+            self.depth -= 1;
             return Ok(e);
+        }
+        let at = self.peek().position;
+        self.terms += 1;
+        if self.terms > self.limits.max_terms {
+            return Err(FilterError::too_complex(
+                at,
+                "max_terms",
+                self.limits.max_terms,
+                "conditions",
+            ));
         }
         self.predicate()
     }
@@ -852,6 +957,7 @@ impl Parser {
     }
 
     fn value(&mut self) -> Result<Operand, FilterError> {
+        self.count_value()?;
         let t = self.peek().clone();
         let v = match &t.kind {
             Tok::Str(s) => Value::String(s.clone()),
@@ -875,7 +981,21 @@ impl Parser {
         Ok(Operand::Value(v))
     }
 
+    fn count_value(&mut self) -> Result<(), FilterError> {
+        self.values += 1;
+        if self.values > self.limits.max_values {
+            return Err(FilterError::too_complex(
+                self.peek().position,
+                "max_values",
+                self.limits.max_values,
+                "values",
+            ));
+        }
+        Ok(())
+    }
+
     fn text(&mut self) -> Result<Operand, FilterError> {
+        self.count_value()?;
         let t = self.peek().clone();
         match t.kind {
             Tok::Str(s) => {

@@ -296,3 +296,39 @@ fn random_input_never_panics_and_canonical_form_round_trips() {
         );
     }
 }
+
+/// Filters beyond a limit are refused with the limit's name, before a tree
+/// is built: a deep one used to overflow the parser's stack and end the process.
+#[test]
+fn limits_refuse_deep_long_and_wide_filters() {
+    use gatehouse_core::filter::Limits;
+    let l = Limits::default();
+    let limit = |input: &str| Expr::parse(input).err().and_then(|e| e.limit);
+    let nested = |n: usize| format!("{}a = 1{}", "(".repeat(n), ")".repeat(n));
+    assert!(Expr::parse(&nested(l.max_depth)).is_ok());
+    let e = Expr::parse(&nested(l.max_depth + 1))
+        .err()
+        .unwrap_or_else(|| panic!("too deep"));
+    assert_eq!((e.limit, e.position), (Some("max_depth"), l.max_depth));
+    assert_eq!(limit(&nested(20_000)), Some("max_depth"));
+    assert_eq!(
+        limit(&format!("{}a = 1", "not ".repeat(15_000))),
+        Some("max_depth")
+    );
+    assert!(Expr::parse(&format!("{}a = 1", "not ".repeat(l.max_depth))).is_ok());
+    let terms = |n: usize| vec!["a = 1"; n].join(" or ");
+    assert!(Expr::parse(&terms(l.max_terms)).is_ok());
+    assert_eq!(limit(&terms(l.max_terms + 1)), Some("max_terms"));
+    let values = |n: usize| format!("a in ({})", vec!["1"; n].join(","));
+    assert!(Expr::parse(&values(l.max_values)).is_ok());
+    assert_eq!(limit(&values(l.max_values + 1)), Some("max_values"));
+    let long = format!("a = '{}'", "é".repeat(l.max_length));
+    assert_eq!(limit(&long), Some("max_length"));
+    // counted in characters, not bytes
+    assert!(Expr::parse(&format!("a = '{}'", "é".repeat(l.max_length - 8))).is_ok());
+    // a syntax error is not a limit
+    assert_eq!(limit("a = "), None);
+    let tight = Limits { max_depth: 2, ..l };
+    assert!(Expr::parse_within("not (a = 1)", &tight).is_ok());
+    assert!(Expr::parse_within("not (not a = 1)", &tight).is_err());
+}

@@ -156,8 +156,22 @@ impl<D: SqlDriver> SqlConnector<D> {
         self.driver.dialect()
     }
 
-    fn print(&self, stmt: &Statement) -> Query {
-        Printer::print(self.dialect(), stmt)
+    /// The statement's text and values; one binding more values than the
+    /// engine takes is refused here, before it is sent (sqlx would fail it
+    /// as a protocol error, which looks like a broken connection).
+    fn print(&self, stmt: &Statement) -> Result<Query, ConnectorError> {
+        let q = Printer::print(self.dialect(), stmt);
+        let max = self.dialect().max_params();
+        if q.params.len() > max {
+            return Err(ConnectorError::public(
+                ErrorKind::LimitExceeded,
+                format!(
+                    "this request needs {} values in one statement; this database takes at most {max}",
+                    q.params.len()
+                ),
+            ));
+        }
+        Ok(q)
     }
 
     fn reads_back(&self) -> bool {
@@ -185,7 +199,7 @@ impl<D: SqlDriver> SqlConnector<D> {
         let t = &rb.table;
         let select_keys = |keys: &[Record]| -> Result<Query, ConnectorError> {
             let filter = translate::keys_filter(t, keys);
-            Ok(self.print(&translate::select_where(t, rb.returning.clone(), &filter)?))
+            self.print(&translate::select_where(t, rb.returning.clone(), &filter)?)
         };
         match &rb.step {
             Step::Insert { stmt, record } => {
@@ -285,7 +299,7 @@ impl<D: SqlDriver> SqlConnector<D> {
         let filter = Expr::And(vec![translate::keys_filter(t, &rows), c.filter.clone()]);
         let key = translate::out_cols(t, &t.primary_key)?;
         let visible = tx
-            .records(&self.print(&translate::select_where(t, key, &filter)?))
+            .records(&self.print(&translate::select_where(t, key, &filter)?)?)
             .await?;
         if visible.len() < rows.len() {
             return Err(ConnectorError::outside_row_filter());
@@ -371,8 +385,11 @@ impl<D: SqlDriver> SqlConnector<D> {
         let Ok(Some(stmt)) = translate::insert_rows(&req.table, &req.records, returning) else {
             return Ok(None);
         };
+        let Ok(q) = self.print(&stmt) else {
+            return Ok(None);
+        };
         let mut tx = self.driver.begin().await?;
-        match tx.records(&self.print(&stmt)).await {
+        match tx.records(&q).await {
             Ok(rows) if rows.len() == req.records.len() => {
                 tx.commit().await?;
                 Ok(Some(
@@ -459,7 +476,7 @@ impl<D: SqlDriver> SqlConnector<D> {
 
     /// What an update or delete reads first when the dialect cannot return rows.
     fn before(&self, t: &Table, filter: &Expr, cols: &[OutCol]) -> Result<Query, ConnectorError> {
-        Ok(self.print(&translate::select_where(t, cols.to_vec(), filter)?))
+        self.print(&translate::select_where(t, cols.to_vec(), filter)?)
     }
 }
 
@@ -490,7 +507,7 @@ impl<D: SqlDriver> Connector for SqlConnector<D> {
             let q = self.print(&Statement::Count(Count {
                 table: translate::table_ref(t),
                 filter: filter.clone(),
-            }));
+            }))?;
             Some(self.driver.count(&q).await?)
         };
         if req.count == CountMode::Only {
@@ -499,7 +516,7 @@ impl<D: SqlDriver> Connector for SqlConnector<D> {
                 count,
             });
         }
-        let q = self.print(&select_of(req, filter, false)?);
+        let q = self.print(&select_of(req, filter, false)?)?;
         let rows = self.driver.rows(&q).await?;
         Ok(SelectResult { rows, count })
     }
@@ -509,8 +526,8 @@ impl<D: SqlDriver> Connector for SqlConnector<D> {
     fn export(self: Arc<Self>, req: SelectRequest, format: ExportFormat) -> ExportStream {
         let stmt = translate::opt_cond(req.filter.as_ref(), &req.table)
             .and_then(|filter| select_of(&req, filter, true));
-        let q = match stmt {
-            Ok(stmt) => self.print(&stmt),
+        let q = match stmt.and_then(|stmt| self.print(&stmt)) {
+            Ok(q) => q,
             Err(e) => return Box::pin(futures_util::stream::once(async move { Err(e) })),
         };
         if matches!(q.output, Output::Cells(_))
@@ -535,7 +552,7 @@ impl<D: SqlDriver> Connector for SqlConnector<D> {
             .records
             .iter()
             .map(|r| {
-                let q = self.print(&translate::insert(t, r, &returning)?);
+                let q = self.print(&translate::insert(t, r, &returning)?)?;
                 Ok(if self.reads_back() {
                     let step = Step::Insert {
                         stmt: q,
@@ -569,7 +586,7 @@ impl<D: SqlDriver> Connector for SqlConnector<D> {
             .iter()
             .map(|i| {
                 let stmt = translate::update(t, &i.filter, &i.values, req.replace, &returning)?;
-                let q = self.print(&stmt);
+                let q = self.print(&stmt)?;
                 Ok(if self.reads_back() {
                     let step = Step::Update {
                         before: self.before(t, &i.filter, &before_cols)?,
@@ -596,7 +613,7 @@ impl<D: SqlDriver> Connector for SqlConnector<D> {
             .items
             .iter()
             .map(|i| {
-                let q = self.print(&translate::delete(t, &i.filter, &returning)?);
+                let q = self.print(&translate::delete(t, &i.filter, &returning)?)?;
                 Ok(if self.reads_back() {
                     let step = Step::Delete {
                         before: self.before(t, &i.filter, &returning)?,

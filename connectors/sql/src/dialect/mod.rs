@@ -129,7 +129,19 @@ pub trait Dialect: Send + Sync + 'static {
 
     /// `SET col = <this>` to return a column to its default.
     fn default_value(&self, default_sql: Option<&str>) -> String;
+
+    /// The most values one statement may bind (the protocol's or the
+    /// engine's limit); a statement with more is refused before it is sent.
+    fn max_params(&self) -> usize {
+        u16::MAX as usize
+    }
 }
+
+/// Longest run of `AND`/`OR` terms printed side by side; longer lists are
+/// printed as nested groups of at most this many, so the expression tree an
+/// engine's parser builds stays shallow (SQLite refuses a tree deeper than
+/// 1,000: "Expression tree is too large", which 1,000 `OR`ed ids reached).
+const GROUP: usize = 64;
 
 /// The output of rows read as `cells`, one per column of `cols`.
 fn named_cells(cells: Vec<(String, Cell)>, cols: &[OutCol]) -> Output {
@@ -380,7 +392,21 @@ impl<'d> Printer<'d> {
                 } else {
                     " OR "
                 };
-                let parts: Vec<String> = v.iter().map(|x| self.cond(x)).collect();
+                let mut parts: Vec<String> = v.iter().map(|x| self.cond(x)).collect();
+                // AND and OR are associative (with NULLs too): grouping
+                // changes the tree's depth, not its meaning
+                while parts.len() > GROUP {
+                    parts = parts
+                        .chunks(GROUP)
+                        .map(|g| {
+                            if g.len() == 1 {
+                                g[0].clone()
+                            } else {
+                                format!("({})", g.join(sep))
+                            }
+                        })
+                        .collect();
+                }
                 format!("({})", parts.join(sep))
             }
             Cond::Not(x) => format!("NOT ({})", self.cond(x)),

@@ -18,6 +18,11 @@ impl Dialect for Sqlite {
         "?".into()
     }
 
+    /// SQLITE_MAX_VARIABLE_NUMBER's default since SQLite 3.32.
+    fn max_params(&self) -> usize {
+        32_766
+    }
+
     fn default_value(&self, default_sql: Option<&str>) -> String {
         // The default comes from the database's own schema, not from a request.
         default_sql.map_or_else(|| "NULL".into(), |d| format!("({d})"))

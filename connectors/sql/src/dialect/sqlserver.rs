@@ -92,6 +92,12 @@ impl Dialect for SqlServer {
         ReturningStyle::Output
     }
 
+    /// A call takes at most 2,100 parameters, and `sp_executesql` spends two
+    /// of them on the statement and its parameter list.
+    fn max_params(&self) -> usize {
+        2_098
+    }
+
     fn default_value(&self, _default_sql: Option<&str>) -> String {
         "DEFAULT".into()
     }
