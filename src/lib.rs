@@ -130,7 +130,7 @@ pub async fn start(config: Config, boot: Bootstrap) -> Result<App, StartError> {
         watch::spawn(policy.dir.clone(), "policy", move || {
             let policy = policy.clone();
             async move {
-                policy.reload().await;
+                policy.reload_when_settled().await;
             }
         });
     }

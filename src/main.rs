@@ -47,6 +47,37 @@ enum Command {
         #[arg(long, env = "GATEHOUSE_ACCESS_LOG", value_enum)]
         access_log: Option<AccessLog>,
     },
+    /// Policy file tools.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Ends policy.csv with a seal line (its SHA-256), written by rename: a
+    /// running instance refuses the file if it is ever cut short or edited
+    /// without sealing again.
+    Seal {
+        /// Folder of casbin policies [default: ./policies].
+        #[arg(long, env = "GATEHOUSE_POLICIES_DIR", default_value = "./policies")]
+        policies_dir: PathBuf,
+    },
+}
+
+/// Seals `dir/policy.csv`: written beside it, then renamed over it, so a
+/// reader sees the old file or the new one, never part of one.
+fn seal_policy(dir: &std::path::Path) -> anyhow::Result<()> {
+    let path = dir.join("policy.csv");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let tmp = dir.join(".policy.csv.sealing");
+    std::fs::write(&tmp, gatehouse::rbac::load::seal(&text))
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).with_context(|| format!("cannot replace {}", path.display()))?;
+    println!("sealed {}", path.display());
+    Ok(())
 }
 
 /// jemalloc: a request allocates and frees many small blocks, which glibc's
@@ -59,16 +90,31 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let Command::Serve {
-        config,
-        listen,
-        data_dir,
-        demo,
-        policies_dir,
-        scripts_dir,
-        log_format,
-        access_log,
-    } = Cli::parse().command;
+    let (config, listen, data_dir, demo, policies_dir, scripts_dir, log_format, access_log) =
+        match Cli::parse().command {
+            Command::Serve {
+                config,
+                listen,
+                data_dir,
+                demo,
+                policies_dir,
+                scripts_dir,
+                log_format,
+                access_log,
+            } => (
+                config,
+                listen,
+                data_dir,
+                demo,
+                policies_dir,
+                scripts_dir,
+                log_format,
+                access_log,
+            ),
+            Command::Policy {
+                command: PolicyCommand::Seal { policies_dir },
+            } => return seal_policy(&policies_dir),
+        };
     let mut cfg = match &config {
         Some(path) => Config::from_file(path).map_err(anyhow::Error::msg)?,
         None => Config::default(),

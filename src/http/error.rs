@@ -41,6 +41,7 @@ pub enum Code {
     ScriptError,
     NotImplemented,
     Unavailable,
+    OutcomeUnknown,
     Internal,
 }
 
@@ -61,7 +62,7 @@ impl Code {
             | ServiceUnreachable => StatusCode::UNPROCESSABLE_ENTITY,
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
             NotImplemented => StatusCode::NOT_IMPLEMENTED,
-            Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Unavailable | OutcomeUnknown => StatusCode::SERVICE_UNAVAILABLE,
             Internal | ScriptError => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -100,6 +101,7 @@ impl Code {
             ScriptError => "script_error",
             NotImplemented => "not_implemented",
             Unavailable => "service_unavailable",
+            OutcomeUnknown => "outcome_unknown",
             Internal => "internal_error",
         }
     }
@@ -170,13 +172,14 @@ impl ApiError {
             ErrorKind::Forbidden => Code::Forbidden,
             ErrorKind::LimitExceeded => Code::LimitExceeded,
             ErrorKind::Unavailable => Code::Unavailable,
+            ErrorKind::OutcomeUnknown => Code::OutcomeUnknown,
             ErrorKind::Internal => Code::Internal,
         };
         match code {
             Code::Internal => {
                 tracing::error!(detail = %e.detail, request_id = %super::access::request_id(), "internal connector error")
             }
-            Code::Unavailable => {
+            Code::Unavailable | Code::OutcomeUnknown => {
                 tracing::warn!(detail = %e.detail, request_id = %super::access::request_id(), "database unavailable")
             }
             _ => {
@@ -210,6 +213,9 @@ fn default_message(kind: ErrorKind) -> &'static str {
         ErrorKind::Forbidden => "the database does not allow this operation",
         ErrorKind::LimitExceeded => "the request is too large for this database",
         ErrorKind::Unavailable => "the database is unavailable; try again shortly",
+        ErrorKind::OutcomeUnknown => {
+            "the connection to the database was lost after the write was sent: it may or may not have been applied; read the records before writing again"
+        }
         ErrorKind::Internal => "internal error",
     }
 }
@@ -242,7 +248,8 @@ impl IntoResponse for ApiError {
             obj.insert("context".into(), ctx);
         }
         let mut resp = (status, axum::Json(json!({ "error": body }))).into_response();
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        // "try again" is only advice when trying again is safe
+        if status == StatusCode::SERVICE_UNAVAILABLE && self.code != Code::OutcomeUnknown {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }

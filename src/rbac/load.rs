@@ -4,6 +4,7 @@
 //! policy never goes live.
 
 use gatehouse_core::Expr;
+use sha2::Digest;
 use std::path::Path;
 
 /// The model Gatehouse ships; also used when `model.conf` is absent.
@@ -93,6 +94,70 @@ impl Files {
             policy: read("policy.csv")?,
         })
     }
+}
+
+/// The seal line `gatehouse policy seal` starts a `policy.csv` with: the
+/// SHA-256 of every byte after it. At the top, so a file cut short anywhere
+/// keeps it and fails it.
+pub const SEAL: &str = "# gatehouse-sha256: ";
+
+/// How to deny every role, for messages about empty files.
+const DENY_ALL: &str =
+    "to deny every role but admin, write a rule such as `p, anonymous, *, *, *, deny`";
+
+impl Files {
+    /// Refuses a policy that is missing, has no rules, or does not match its
+    /// seal: a file being written, cut short or emptied by accident is far
+    /// likelier than a policy meant to allow nothing, so such a file keeps
+    /// the previous policy in force instead of replacing it.
+    pub fn check_complete(&self) -> Result<(), PolicyError> {
+        let fail = |message: String| PolicyError {
+            file: "policy.csv".into(),
+            line: None,
+            message,
+        };
+        let Some(text) = &self.policy else {
+            return Err(fail(format!("is missing; {DENY_ALL}")));
+        };
+        if let Some(sealed) = sealed_part(text) {
+            let (body, seal) = sealed.map_err(fail)?;
+            if hex::encode(sha2::Sha256::digest(body.as_bytes())) != seal {
+                return Err(fail(
+                    "does not match its seal line: it was cut short or changed after `gatehouse policy seal`; seal it again once complete".into(),
+                ));
+            }
+        }
+        let has_rule = text
+            .lines()
+            .map(str::trim)
+            .any(|l| !l.is_empty() && !l.starts_with('#'));
+        if !has_rule {
+            return Err(fail(format!("has no rules; {DENY_ALL}")));
+        }
+        Ok(())
+    }
+}
+
+/// The text after a seal line and the digest it names, when the file starts
+/// with one.
+fn sealed_part(text: &str) -> Option<Result<(&str, &str), String>> {
+    let rest = text.strip_prefix(SEAL)?;
+    let (seal, body) = rest.split_once('\n').unwrap_or((rest, ""));
+    let seal = seal.trim();
+    if seal.len() != 64 || !seal.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Some(Err("has a seal line that is not a SHA-256 digest".into()));
+    }
+    Some(Ok((body, seal)))
+}
+
+/// `text` with a seal line for its current content (replacing an old one).
+pub fn seal(text: &str) -> String {
+    let body = match sealed_part(text) {
+        Some(Ok((body, _))) => body,
+        _ => text,
+    };
+    let digest = hex::encode(sha2::Sha256::digest(body.as_bytes()));
+    format!("{SEAL}{digest}\n{body}")
 }
 
 /// Splits one line of casbin's policy format: comma-separated fields, trimmed;
@@ -299,7 +364,7 @@ mod tests {
         assert_eq!(r.permissions[0].verbs, "GET");
         assert_eq!(r.permissions[0].line, 3);
         assert_eq!(r.groups, [("lead".to_string(), "analyst".to_string(), 4)]);
-        assert_eq!(r.row_filters[0].expr.to_string(), "region = :user.email");
+        assert_eq!(r.row_filters[0].expr.to_string(), "region = {user.email}");
         assert_eq!(r.hidden[0].columns, ["salary", "bonus"]);
     }
 

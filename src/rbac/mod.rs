@@ -353,6 +353,10 @@ pub struct Policy {
     reloads: tokio::sync::Mutex<()>,
 }
 
+/// How long the policy files must stay unchanged before a reload reads them.
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(250);
+const SETTLE_TRIES: usize = 40;
+
 fn now_text() -> String {
     chrono::Utc::now()
         .format("%Y-%m-%dT%H:%M:%S%.3fZ")
@@ -384,15 +388,38 @@ impl Policy {
         self.status.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
-    /// Reads the folder again; swaps the new set in only if it loads.
+    /// Reloads once the files have stayed the same for [`SETTLE`]: a file
+    /// read while an editor or a copy is still writing it would be torn (cut
+    /// at a line boundary it parses, and drops rules). Still changing after
+    /// [`SETTLE_TRIES`] looks: left to the next change's reload.
+    pub async fn reload_when_settled(&self) -> bool {
+        let mut seen = Files::read(&self.dir).ok().map(|f| (f.model, f.policy));
+        for _ in 0..SETTLE_TRIES {
+            tokio::time::sleep(SETTLE).await;
+            let now = Files::read(&self.dir).ok().map(|f| (f.model, f.policy));
+            if now == seen {
+                return self.reload().await;
+            }
+            seen = now;
+        }
+        tracing::warn!(dir = %self.dir.display(), "the policy files kept changing; not reloaded yet");
+        false
+    }
+
+    /// Reads the folder again; swaps the new set in only if it loads. The
+    /// status follows the files: back to the policy in force is "ok" again.
     pub async fn reload(&self) -> bool {
         let _one_at_a_time = self.reloads.lock().await;
-        let result = match Files::read(&self.dir) {
+        let result = match Files::read(&self.dir).and_then(|f| f.check_complete().map(|()| f)) {
             Ok(files) => {
                 let cur = self.current();
                 let unchanged = cur.source == (files.model.clone(), files.policy.clone())
                     && self.status().loaded_at.is_some();
                 if unchanged {
+                    if let Ok(mut status) = self.status.lock() {
+                        status.error = None;
+                        status.failed_at = None;
+                    }
                     return true;
                 }
                 PolicySet::build(files).await
@@ -521,7 +548,7 @@ mod tests {
         assert_eq!(g.hidden, ["cost", "margin"]);
         assert_eq!(
             g.row_filter.as_ref().map(ToString::to_string).as_deref(),
-            Some("(region = :user.email AND tenant = 1)")
+            Some("(region = {user.email} AND tenant = 1)")
         );
         let g = s.grants("staff", "demo", "customers");
         assert!(g.hidden.is_empty());

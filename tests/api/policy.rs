@@ -788,3 +788,121 @@ async fn the_shipped_example_policy_loads() {
     let r = app.call("GET /api/system/policy/check?role=anonymous&service=demo&resource=_table/products&verb=GET", None).await;
     assert_eq!(r.json["allowed"], false, "{}", r.text);
 }
+
+/// A policy file read while it is still being written, cut short, emptied
+/// or deleted never replaces the policy in force; the status follows the file.
+#[tokio::test]
+async fn torn_empty_and_missing_policy_files_keep_the_policy_in_force() {
+    let Some(db) = fresh_db(Engine::Sqlite, None).await else {
+        return;
+    };
+    let head = "p, reader, shop, _table/customers, GET, allow\n";
+    let hide = "p3, reader, shop, customers, notes\n";
+    let app = TestApp::with_policy(&format!("{head}{hide}")).await;
+    app.register("shop", &db).await;
+    let key = app.api_key("reader").await;
+    let notes_seen = || {
+        let (app, key) = (&app, key.clone());
+        async move {
+            let r = app
+                .as_key(&key, "GET /api/shop/_table/customers?ids=1", None)
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+            r.json["resource"][0].get("notes").is_some()
+        }
+    };
+    let policy_status = || async { app.call("GET /api/system/policy", None).await.json };
+    assert!(!notes_seen().await);
+
+    // A writer that pauses mid-file (a slow copy, an editor's two writes):
+    // the part before the p3 line must never go live.
+    let more = "p, reader, shop, _table/products, GET, allow\n";
+    std::fs::write(app.policy_file(), head).unwrap();
+    let until = Instant::now() + Duration::from_millis(200);
+    while Instant::now() < until {
+        assert!(!notes_seen().await, "a torn policy went live");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    std::fs::write(app.policy_file(), format!("{head}{more}{hide}")).unwrap();
+    let products = || {
+        let (app, key) = (&app, key.clone());
+        async move {
+            app.as_key(&key, "GET /api/shop/_table/products", None)
+                .await
+                .status
+                == StatusCode::OK
+        }
+    };
+    assert!(within(Duration::from_secs(2), products).await.is_some());
+    assert!(!notes_seen().await);
+
+    // emptied, or only comments: refused, the policy stays
+    for empty in ["", "# nothing yet\n\n"] {
+        std::fs::write(app.policy_file(), empty).unwrap();
+        let refused = within(Duration::from_secs(2), || async {
+            policy_status().await["status"] == "error"
+        })
+        .await;
+        assert!(refused.is_some(), "an empty file was accepted");
+        let p = policy_status().await;
+        assert!(
+            p["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("no rules") && m.contains("deny")),
+            "{p}"
+        );
+        assert!(products().await && !notes_seen().await);
+    }
+    // restored to the policy in force: ok again (it said "error" before)
+    std::fs::write(app.policy_file(), format!("{head}{more}{hide}")).unwrap();
+    let ok = within(Duration::from_secs(2), || async {
+        policy_status().await["status"] == "ok"
+    })
+    .await;
+    assert!(ok.is_some(), "{}", policy_status().await);
+    // deleted: refused as missing
+    std::fs::remove_file(app.policy_file()).unwrap();
+    let missing = within(Duration::from_secs(2), || async {
+        policy_status().await["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("missing"))
+    })
+    .await;
+    assert!(missing.is_some(), "{}", policy_status().await);
+    assert!(products().await && !notes_seen().await);
+}
+
+/// A sealed file (`gatehouse policy seal`) cut at a line boundary parses, but
+/// no longer matches its seal: refused.
+#[tokio::test]
+async fn a_sealed_policy_cut_short_is_refused() {
+    let Some(db) = fresh_db(Engine::Sqlite, None).await else {
+        return;
+    };
+    let full =
+        "p, reader, shop, _table/customers, GET, allow\np3, reader, shop, customers, notes\n";
+    let sealed = gatehouse::rbac::load::seal(full);
+    assert_eq!(
+        gatehouse::rbac::load::seal(&sealed),
+        sealed,
+        "sealing twice"
+    );
+    let app = TestApp::with_policy(&sealed).await;
+    app.register("shop", &db).await;
+    let p = app.call("GET /api/system/policy", None).await;
+    assert_eq!(p.json["status"], "ok", "{}", p.text);
+    let cut = &sealed[..sealed.find("p3,").unwrap()];
+    std::fs::write(app.policy_file(), cut).unwrap();
+    let refused = within(Duration::from_secs(2), || async {
+        app.call("GET /api/system/policy", None).await.json["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("seal"))
+    })
+    .await;
+    assert!(refused.is_some());
+    let key = app.api_key("reader").await;
+    let r = app
+        .as_key(&key, "GET /api/shop/_table/customers?ids=1", None)
+        .await;
+    assert!(r.json["resource"][0].get("notes").is_none(), "{}", r.text);
+}

@@ -267,3 +267,38 @@ async fn an_atomic_batch_is_one_insert_with_its_rows_in_order() {
         r.text
     );
 }
+
+/// The connection dies while the database commits (here a deferred trigger
+/// ends its own session at COMMIT): the answer is 503 `outcome_unknown`,
+/// without the advice to try again, for a batch's COMMIT and for a single
+/// write that commits by itself.
+#[tokio::test]
+async fn a_connection_lost_at_commit_leaves_the_outcome_unknown() {
+    let table = "CREATE TABLE ledger (id integer PRIMARY KEY, memo text NOT NULL);
+        CREATE FUNCTION hang_up() RETURNS trigger LANGUAGE plpgsql AS
+          $$ BEGIN IF NEW.memo = 'hang up' THEN PERFORM pg_terminate_backend(pg_backend_pid()); END IF; RETURN NULL; END $$;
+        CREATE CONSTRAINT TRIGGER at_commit AFTER INSERT ON ledger
+          DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION hang_up();";
+    let Some(db) = fresh_db(Engine::Postgres, Some(table)).await else {
+        return;
+    };
+    let app = TestApp::new().await;
+    app.register("pg", &db).await;
+    let batch = serde_json::json!({"resource": [
+        {"id": 1, "memo": "a"}, {"id": 2, "memo": "hang up"}, {"id": 3, "memo": "c"}]});
+    let single = serde_json::json!({"id": 4, "memo": "hang up"});
+    for body in [batch, single] {
+        let r = app.call("POST /api/pg/_table/ledger", Some(&body)).await;
+        assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text);
+        assert_eq!(r.json["error"]["code"], "outcome_unknown", "{}", r.text);
+        assert!(r.headers.get("retry-after").is_none());
+    }
+    // and the service goes on
+    let r = app
+        .call(
+            "POST /api/pg/_table/ledger",
+            Some(&serde_json::json!({"id": 5, "memo": "fine"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+}

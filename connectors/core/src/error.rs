@@ -35,6 +35,9 @@ pub enum ErrorKind {
     LimitExceeded,
     /// The database cannot be reached, or the pool is exhausted.
     Unavailable,
+    /// The connection failed after a write (or its `COMMIT`) was sent: it
+    /// may or may not have been applied, so a blind retry could apply it twice.
+    OutcomeUnknown,
     /// Anything else: a bug or an unexpected database state.
     Internal,
 }
@@ -74,6 +77,21 @@ impl ConnectorError {
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());
         self
+    }
+
+    /// `self`, if it says the database became unreachable, as
+    /// [`ErrorKind::OutcomeUnknown`]: for a failure after a write or its
+    /// commit was sent.
+    pub fn after_sending(self) -> Self {
+        if self.kind == ErrorKind::Unavailable {
+            ConnectorError {
+                kind: ErrorKind::OutcomeUnknown,
+                public: None,
+                ..self
+            }
+        } else {
+            self
+        }
     }
 
     /// A checked write produced a row outside the caller's row filter.

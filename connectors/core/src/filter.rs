@@ -408,7 +408,12 @@ impl fmt::Display for Operand {
         match self {
             Operand::Value(Value::String(s)) => write!(f, "'{}'", s.replace('\'', "''")),
             Operand::Value(v) => write!(f, "{v}"),
-            Operand::Param { name, .. } => write!(f, ":{name}"),
+            // `:name` takes identifier characters only; a dotted name such
+            // as `user.id` is written the other way, `{user.id}`
+            Operand::Param { name, .. } if name.chars().all(is_ident_char) => {
+                write!(f, ":{name}")
+            }
+            Operand::Param { name, .. } => write!(f, "{{{name}}}"),
         }
     }
 }

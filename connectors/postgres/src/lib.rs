@@ -186,6 +186,19 @@ impl SqlDriver for Driver {
         decode(&lease.settle(rows).map_err(err)?, &q.output)
     }
 
+    /// Once a connection was had, a connection failure leaves the write's
+    /// outcome unknown (it commits by itself).
+    async fn write(&self, q: &Query) -> Result<Vec<Record>, ConnectorError> {
+        let mut lease = self.lease().await?;
+        let rows = bind(q).fetch_all(lease.conn()).await;
+        let rows = lease.settle(rows).map_err(|e| {
+            let sent = pool::broken(&e);
+            let e = err(e);
+            if sent { e.after_sending() } else { e }
+        })?;
+        decode(&rows, &q.output)
+    }
+
     async fn rows(&self, q: &Query) -> Result<Rows, ConnectorError> {
         let rows = self.fetch(q).await?;
         json_rows(&rows, cells_of(&q.output)?).map(Rows::Json)

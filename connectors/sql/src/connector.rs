@@ -26,6 +26,12 @@ pub trait SqlDriver: Send + Sync + 'static {
     async fn rows(&self, q: &Query) -> Result<Rows, ConnectorError> {
         self.records(q).await.map(Rows::Records)
     }
+    /// Runs one write on its own (it commits by itself). An engine that can
+    /// tell a failure after the statement was sent answers it as
+    /// [`ErrorKind::OutcomeUnknown`](gatehouse_core::ErrorKind::OutcomeUnknown).
+    async fn write(&self, q: &Query) -> Result<Vec<Record>, ConnectorError> {
+        self.records(q).await
+    }
     async fn count(&self, q: &Query) -> Result<u64, ConnectorError>;
     async fn begin(&self) -> Result<Box<dyn SqlTransaction>, ConnectorError>;
     async fn introspect(&self) -> Result<Catalog, ConnectorError>;
@@ -346,7 +352,7 @@ impl<D: SqlDriver> SqlConnector<D> {
     async fn write_alone(&self, w: &Write, check: Option<&Check>) -> ItemOutcome {
         if let (Write::Returning { q, expect_row }, None) = (w, check) {
             // A single statement is atomic by itself: no transaction round-trips.
-            return outcome(self.driver.records(q).await, *expect_row);
+            return outcome(self.driver.write(q).await, *expect_row);
         }
         let mut tx = match self.driver.begin().await {
             Ok(tx) => tx,
@@ -354,7 +360,7 @@ impl<D: SqlDriver> SqlConnector<D> {
         };
         let done = self.write_in(tx.as_mut(), w, check).await;
         let end = if matches!(done, ItemOutcome::Done(_)) {
-            tx.commit().await
+            tx.commit().await.map_err(ConnectorError::after_sending)
         } else {
             tx.rollback().await
         };
@@ -391,7 +397,7 @@ impl<D: SqlDriver> SqlConnector<D> {
         let mut tx = self.driver.begin().await?;
         match tx.records(&q).await {
             Ok(rows) if rows.len() == req.records.len() => {
-                tx.commit().await?;
+                tx.commit().await.map_err(ConnectorError::after_sending)?;
                 Ok(Some(
                     rows.into_iter()
                         .map(|r| ItemOutcome::Done(vec![r]))
@@ -454,7 +460,7 @@ impl<D: SqlDriver> SqlConnector<D> {
                 }
             }
         } else {
-            tx.commit().await?;
+            tx.commit().await.map_err(ConnectorError::after_sending)?;
         }
         Ok(out)
     }
