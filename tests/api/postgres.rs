@@ -302,3 +302,57 @@ async fn a_connection_lost_at_commit_leaves_the_outcome_unknown() {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
 }
+
+/// A client that hangs up mid-query has its query cancelled in the
+/// database (it used to run on to the end: minutes for a slow one), over
+/// real TCP, where hyper drops the request when the connection closes.
+#[tokio::test]
+async fn a_query_whose_client_left_is_cancelled() {
+    use sqlx::Connection;
+    use tokio::io::AsyncWriteExt;
+
+    let table = "CREATE VIEW slow AS SELECT 1 AS id, pg_sleep(60)::text AS nap;";
+    let Some(db) = fresh_db(Engine::Postgres, Some(table)).await else {
+        return;
+    };
+    let app = TestApp::new().await;
+    app.register("pg", &db).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = app.router.clone();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let mut watch = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    let sleeping = async |watch: &mut sqlx::PgConnection| -> i64 {
+        sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+             AND state = 'active' AND query LIKE '%slow%' AND pid <> pg_backend_pid()",
+        )
+        .fetch_one(watch)
+        .await
+        .unwrap()
+    };
+    let mut client = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "GET /api/pg/_table/slow HTTP/1.1\r\nhost: x\r\nx-api-key: {}\r\n\r\n",
+        crate::common::ADMIN_KEY
+    );
+    client.write_all(request.as_bytes()).await.unwrap();
+    let started = std::time::Instant::now();
+    while sleeping(&mut watch).await == 0 {
+        assert!(started.elapsed().as_secs() < 10, "the query never started");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    drop(client);
+    let left = std::time::Instant::now();
+    while sleeping(&mut watch).await > 0 {
+        assert!(
+            left.elapsed().as_secs() < 5,
+            "the query runs on after its client left"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // the service answers the next request
+    let r = app.call("GET /api/pg/_table", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+}

@@ -7,23 +7,34 @@
 //! as it is once its statement finished (or failed in the database), and is
 //! dropped when the statement was cut short (the request went away) or the
 //! connection itself failed. Connections idle for [`IDLE`] are closed.
+//!
+//! A statement cut short (the client went away, the request future was
+//! dropped) is also cancelled in the database: closing the connection alone
+//! would leave the backend running the query until it next writes to the
+//! socket, which for a slow query can be minutes. Each connection knows its
+//! backend's pid, and a cancelled lease asks the server, on a connection of
+//! its own, to `pg_cancel_backend` it.
 
 use deadpool::managed::{self, Metrics, Object, PoolError, RecycleError, RecycleResult};
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// An idle connection is closed after this long.
 const IDLE: Duration = Duration::from_secs(300);
 
 pub struct Manager {
-    opts: PgConnectOptions,
+    opts: Arc<PgConnectOptions>,
 }
 
 /// A pooled connection, and whether it came back unfit to serve again.
 pub struct Conn {
     pg: PgConnection,
     unfit: bool,
+    /// The server process serving this connection (`pg_backend_pid()`).
+    pid: i32,
+    opts: Arc<PgConnectOptions>,
 }
 
 impl managed::Manager for Manager {
@@ -31,9 +42,15 @@ impl managed::Manager for Manager {
     type Error = sqlx::Error;
 
     async fn create(&self) -> Result<Conn, sqlx::Error> {
+        let mut pg = PgConnection::connect_with(&self.opts).await?;
+        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&mut pg)
+            .await?;
         Ok(Conn {
-            pg: PgConnection::connect_with(&self.opts).await?,
+            pg,
             unfit: false,
+            pid,
+            opts: self.opts.clone(),
         })
     }
 
@@ -53,13 +70,15 @@ pub type Pool = managed::Pool<Manager>;
 /// A pool of at most `max` connections; waiting for one or opening one
 /// gives up after `timeout`.
 pub fn pool(opts: PgConnectOptions, max: usize, timeout: Duration) -> Result<Pool, String> {
-    let pool = Pool::builder(Manager { opts })
-        .max_size(max.max(1))
-        .wait_timeout(Some(timeout))
-        .create_timeout(Some(timeout))
-        .runtime(deadpool::Runtime::Tokio1)
-        .build()
-        .map_err(|e| e.to_string())?;
+    let pool = Pool::builder(Manager {
+        opts: Arc::new(opts),
+    })
+    .max_size(max.max(1))
+    .wait_timeout(Some(timeout))
+    .create_timeout(Some(timeout))
+    .runtime(deadpool::Runtime::Tokio1)
+    .build()
+    .map_err(|e| e.to_string())?;
     let weak = pool.weak();
     tokio::spawn(async move {
         loop {
@@ -87,6 +106,8 @@ pub struct Lease {
     conn: Object<Manager>,
     /// The connection is between statements and may serve another request.
     settled: bool,
+    /// A statement was sent and its outcome not yet settled.
+    running: bool,
 }
 
 impl Lease {
@@ -95,6 +116,7 @@ impl Lease {
             Ok(conn) => Ok(Lease {
                 conn,
                 settled: true,
+                running: false,
             }),
             Err(PoolError::Backend(e)) => Err(Unavailable::Connect(e)),
             Err(e) => Err(Unavailable::Pool(e.to_string())),
@@ -104,12 +126,14 @@ impl Lease {
     /// The connection, for one statement; [`settle`](Self::settle) its outcome.
     pub fn conn(&mut self) -> &mut PgConnection {
         self.settled = false;
+        self.running = true;
         &mut self.conn.pg
     }
 
     /// The outcome of the statement run on [`conn`](Self::conn): the
     /// connection may serve again unless the connection itself failed.
     pub fn settle<T>(&mut self, r: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
+        self.running = false;
         self.settled = match &r {
             Ok(_) => true,
             Err(e) => {
@@ -129,7 +153,37 @@ impl Drop for Lease {
     fn drop(&mut self) {
         // back to the pool, which drops it on the next checkout if unfit
         self.conn.unfit = !self.settled;
+        if self.running {
+            cancel(self.conn.opts.clone(), self.conn.pid);
+        }
     }
+}
+
+/// Asks the server to cancel what backend `pid` is running, from a
+/// connection of its own (the leased one is mid-statement). Best effort: a
+/// query that already ended is not affected, and a failure is only logged.
+fn cancel(opts: Arc<PgConnectOptions>, pid: i32) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    runtime.spawn(async move {
+        let done = async {
+            let mut side = PgConnection::connect_with(&opts).await?;
+            sqlx::query("SELECT pg_cancel_backend($1)")
+                .bind(pid)
+                .execute(&mut side)
+                .await?;
+            side.close().await
+        };
+        match tokio::time::timeout(Duration::from_secs(10), done).await {
+            Ok(Ok(())) => tracing::debug!(pid, "cancelled a statement its request left"),
+            Ok(Err(e)) => tracing::warn!(pid, "could not cancel a statement its request left: {e}"),
+            Err(_) => tracing::warn!(
+                pid,
+                "could not cancel a statement its request left: timed out"
+            ),
+        }
+    });
 }
 
 /// Whether an error says the connection, not the statement, failed (worth
