@@ -13,6 +13,7 @@ pub mod limits;
 pub mod openapi;
 pub mod query;
 pub mod rbac;
+pub mod serve;
 pub mod state;
 pub mod system;
 pub mod watch;

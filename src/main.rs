@@ -150,6 +150,7 @@ async fn main() -> anyhow::Result<()> {
     };
     let listen = cfg.listen;
     let demo = cfg.demo;
+    let server = cfg.server;
     let app = gatehouse::start(cfg, boot)
         .await
         .context("start-up failed")?;
@@ -160,9 +161,7 @@ async fn main() -> anyhow::Result<()> {
     tracing::info!(%addr, "gatehouse listening");
     announce(&app, addr, demo);
     gatehouse::spawn_sync(app.state.clone());
-    axum::serve(listener, app.router)
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    gatehouse::serve::serve(listener, app.router, server, shutdown()).await;
     app.state.store.close().await;
     for s in app.state.registry.all() {
         s.connector.close().await;

@@ -181,3 +181,94 @@ async fn schemathesis_finds_no_server_errors_or_schema_breaks_on_the_demo() {
     );
     assert!(report.contains("Tested: 46"), "{report}");
 }
+
+/// Slowloris: 1,100 sockets that send nothing or half a request, against
+/// the binary under a limit of 1,024 file descriptors. Before, accepting
+/// failed with "Too many open files" and a normal client got no answer; now
+/// the idle sockets are closed after the header timeout, connections beyond
+/// the cap wait in the backlog, and every normal request is answered.
+#[tokio::test]
+async fn idle_and_half_sent_connections_do_not_starve_other_clients() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("gatehouse.toml");
+    std::fs::write(
+        &config,
+        "[server]\nheader_timeout_secs = 2\nidle_timeout_secs = 3\n",
+    )
+    .unwrap();
+    let port = free_port();
+    let mut child = Command::new("bash")
+        .args(["-c", "ulimit -n 1024 && exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_gatehouse"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--config",
+        ])
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .env("GATEHOUSE_ADMIN_KEY", "e2e-key")
+        .env_remove("GATEHOUSE_CONFIG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !client
+        .get(format!("{base}/health"))
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
+        assert!(Instant::now() < deadline, "the server did not come up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut idle = Vec::new();
+    for i in 0..1100 {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        if i % 2 == 0 {
+            // half a request, never finished
+            let _ = s.write_all(b"GET /api HTTP/1.1\r\nhost: x\r\n").await;
+        }
+        idle.push(s);
+    }
+    let started = Instant::now();
+    for _ in 0..2 {
+        let r = client
+            .get(format!("{base}/api/system/service"))
+            .header("X-API-Key", "e2e-key")
+            .timeout(Duration::from_secs(20))
+            .send()
+            .await
+            .expect("a normal client got no answer");
+        assert_eq!(r.status(), 200);
+    }
+    assert!(started.elapsed() < Duration::from_secs(15));
+    // the idle sockets were closed by the server
+    let mut closed = 0;
+    for s in &mut idle {
+        let mut buf = [0u8; 64];
+        if let Ok(Ok(0)) = tokio::time::timeout(
+            Duration::from_millis(20),
+            tokio::io::AsyncReadExt::read(s, &mut buf),
+        )
+        .await
+        {
+            closed += 1;
+        }
+    }
+    assert!(closed > 500, "only {closed} idle sockets were closed");
+    assert!(child.try_wait().unwrap().is_none(), "the server exited");
+    let _ = child.kill();
+    let _ = child.wait();
+}
