@@ -21,8 +21,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
-/// Memo tables are cleared when they grow past this (resource names come from URLs).
-const MEMO_LIMIT: usize = 50_000;
+/// Memo tables are cleared when they grow past this (resource names come
+/// from URLs); a decision on a resource name longer than [`MEMO_KEY_MAX`]
+/// (no table is named so) is made each time rather than kept.
+const MEMO_LIMIT: usize = 10_000;
+const MEMO_KEY_MAX: usize = 256;
 
 /// What a role may see of one table.
 #[derive(Debug, Default)]
@@ -155,6 +158,9 @@ impl PolicySet {
                 false
             }
         };
+        if key.2.len() > MEMO_KEY_MAX {
+            return decision;
+        }
         if let Ok(mut memo) = self.decisions.write() {
             if memo.len() > MEMO_LIMIT {
                 memo.clear();

@@ -6,9 +6,19 @@ use gatehouse_core::{ConnectorError, ErrorKind};
 use sqlx::error::{DatabaseError, ErrorKind as SqlxKind};
 use sqlx::{AssertSqlSafe, Database, Encode, Type};
 
+/// Statements longer than this are not kept prepared on their connection.
+/// sqlx keeps up to 100 per connection with their text and parameter types,
+/// and so does the server: long statements come from long filters, which are
+/// rarely repeated, and a stream of different ones kept tens of MB per
+/// connection alive after a burst (on both sides). Ordinary requests print
+/// far shorter statements and keep being prepared once.
+pub const PERSIST_MAX_SQL: usize = 4096;
+
 /// The printed statement with its parameters bound, in order. A NULL is
 /// bound as its column's kind ([`SqlValue::Null`]).
-pub fn bind<DB: Database>(q: &Query) -> sqlx::query::Query<'static, DB, DB::Arguments>
+pub fn bind<DB: Database + sqlx::database::HasStatementCache>(
+    q: &Query,
+) -> sqlx::query::Query<'static, DB, DB::Arguments>
 where
     for<'t> bool: Encode<'t, DB> + Type<DB>,
     for<'t> i64: Encode<'t, DB> + Type<DB>,
@@ -22,6 +32,9 @@ where
     for<'t> Option<Vec<u8>>: Encode<'t, DB>,
 {
     let mut query = sqlx::query(AssertSqlSafe(q.sql.clone()));
+    if q.sql.len() > PERSIST_MAX_SQL {
+        query = query.persistent(false);
+    }
     for p in &q.params {
         query = match p {
             SqlValue::Null(SqlType::Bool) => query.bind(None::<bool>),
