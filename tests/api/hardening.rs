@@ -334,3 +334,107 @@ async fn ready_names_services_only_to_an_admin() {
     let r = app.call("GET /ready", None).await;
     assert_eq!(r.json["services"]["svc"], "ok", "{}", r.text);
 }
+
+/// How many statements on the view `slow` the server is running.
+async fn running_slow(engine: Engine, url: &str) -> i64 {
+    use sqlx::Connection;
+    match engine {
+        // SQLite runs in this process (nextest gives each test its own): a
+        // statement running is a thread busy on a core
+        Engine::Sqlite => {
+            let cpu = || {
+                let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+                let after = stat.rsplit(')').next().unwrap();
+                let f: Vec<&str> = after.split_whitespace().collect();
+                // utime + stime, in clock ticks (fields 14 and 15; f[0] is field 3)
+                f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+            };
+            let before = cpu();
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            // ticks are 10 ms: a busy core is ~50 over half a second
+            i64::from(cpu() - before > 25)
+        }
+        Engine::Postgres => {
+            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                 AND state = 'active' AND query LIKE '%slow%' AND pid <> pg_backend_pid()",
+            )
+            .fetch_one(&mut c)
+            .await
+            .unwrap()
+        }
+        _ => {
+            let mut c = sqlx::MySqlConnection::connect(url).await.unwrap();
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE '%slow%' \
+                 AND ID <> CONNECTION_ID() AND COMMAND <> 'Sleep'",
+            )
+            .fetch_one(&mut c)
+            .await
+            .unwrap()
+        }
+    }
+}
+
+/// A client that hangs up mid-query has its query cancelled in the database
+/// (it used to run on to its end: minutes for a slow one). Over real TCP,
+/// where hyper drops the request when the connection closes.
+async fn a_query_whose_client_left_is_cancelled(engine: Engine) {
+    use tokio::io::AsyncWriteExt;
+    let view = match engine {
+        Engine::Postgres => "CREATE VIEW slow AS SELECT 1 AS id, pg_sleep(60)::text AS nap;",
+        Engine::Sqlite => {
+            "CREATE VIEW slow AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c \
+             WHERE x < 5000000000) SELECT 1 AS id, max(x) AS nap FROM c;"
+        }
+        _ => "CREATE VIEW slow AS SELECT 1 AS id, SLEEP(60) AS nap;",
+    };
+    let Some(db) = fresh_db(engine, Some(view)).await else {
+        return;
+    };
+    let app = TestApp::new().await;
+    app.register("svc", &db).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = app.router.clone();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let mut client = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request =
+        format!("GET /api/svc/_table/slow HTTP/1.1\r\nhost: x\r\nx-api-key: {ADMIN_KEY}\r\n\r\n");
+    client.write_all(request.as_bytes()).await.unwrap();
+    let started = std::time::Instant::now();
+    while running_slow(engine, &db.url).await == 0 {
+        assert!(started.elapsed().as_secs() < 10, "the query never started");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    drop(client);
+    let left = std::time::Instant::now();
+    while running_slow(engine, &db.url).await > 0 {
+        assert!(
+            left.elapsed().as_secs() < 5,
+            "the query runs on after its client left"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // the service answers the next request
+    let r = app.call("GET /api/svc/_table", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+}
+
+mod client_left {
+    use super::*;
+    #[tokio::test]
+    async fn postgres() {
+        a_query_whose_client_left_is_cancelled(Engine::Postgres).await
+    }
+    #[tokio::test]
+    async fn mysql() {
+        a_query_whose_client_left_is_cancelled(Engine::MySql).await
+    }
+    #[tokio::test]
+    async fn sqlite() {
+        a_query_whose_client_left_is_cancelled(Engine::Sqlite).await
+    }
+}

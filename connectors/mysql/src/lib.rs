@@ -12,16 +12,14 @@ use gatehouse_core::{
     Capabilities, Catalog, ConnectionConfig, Connector, ConnectorError, ErrorKind, Record,
 };
 use gatehouse_sql::convert::encode_binary;
+use gatehouse_sql::pool::{self, Backend};
 use gatehouse_sql::sqlx_support::{connect_error, map_error};
 use gatehouse_sql::{
     Dialect, Executed, OutCol, Output, Query, SqlConnector, SqlDriver, SqlTransaction,
 };
 use serde_json::{Number, Value};
 use sqlx::error::DatabaseError;
-use sqlx::mysql::{
-    MySql, MySqlConnectOptions, MySqlConnection, MySqlDatabaseError, MySqlPool, MySqlPoolOptions,
-    MySqlRow,
-};
+use sqlx::mysql::{MySql, MySqlConnectOptions, MySqlConnection, MySqlDatabaseError, MySqlRow};
 use sqlx::{Connection, Decode, Executor, Row, ValueRef};
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -99,24 +97,12 @@ pub async fn connect(cfg: &ConnectionConfig) -> Result<Arc<dyn Connector>, Conne
             "cannot connect to the database: the connection string names no database (mysql://user:pass@host:3306/database)",
         ));
     }
-    let read_only = cfg.read_only;
-    let pool = MySqlPoolOptions::new()
-        .max_connections(cfg.pool_max.max(1))
-        .min_connections(0)
-        .acquire_timeout(Duration::from_secs(5))
-        .test_before_acquire(false)
-        .after_connect(move |conn, _| {
-            Box::pin(async move {
-                conn.execute(SESSION).await?;
-                if read_only {
-                    conn.execute("SET SESSION TRANSACTION READ ONLY").await?;
-                }
-                Ok(())
-            })
-        })
-        .connect_with(opts)
-        .await
-        .map_err(|e| connect_error(e, classify_connect))?;
+    let pool = pool::pool::<My>(
+        (opts, cfg.read_only),
+        cfg.pool_max.max(1) as usize,
+        Duration::from_secs(5),
+    )
+    .map_err(ConnectorError::internal)?;
     Ok(Arc::new(SqlConnector::new(
         Driver { pool },
         "mysql",
@@ -124,8 +110,78 @@ pub async fn connect(cfg: &ConnectionConfig) -> Result<Arc<dyn Connector>, Conne
     )))
 }
 
+type Pool = pool::Pool<My>;
+type Lease = pool::Lease<My>;
+
+/// MySQL / MariaDB to the pool: each connection gets the session settings
+/// and knows its `CONNECTION_ID()`; a statement its request left is ended
+/// with `KILL QUERY`.
+struct My;
+
+impl Backend for My {
+    type Conn = MySqlConnection;
+    /// The options, and whether the session is read-only.
+    type Options = (MySqlConnectOptions, bool);
+    const NAME: &'static str = "mysql";
+
+    async fn connect(
+        (opts, read_only): &Self::Options,
+    ) -> Result<(MySqlConnection, i64), sqlx::Error> {
+        let mut conn = MySqlConnection::connect_with(opts).await?;
+        conn.execute(SESSION).await?;
+        if *read_only {
+            conn.execute("SET SESSION TRANSACTION READ ONLY").await?;
+        }
+        let id: u64 = sqlx::query_scalar("SELECT CONNECTION_ID()")
+            .fetch_one(&mut conn)
+            .await?;
+        Ok((conn, i64::try_from(id).unwrap_or(i64::MAX)))
+    }
+
+    async fn cancel((opts, _): &Self::Options, id: i64) -> Result<(), sqlx::Error> {
+        let mut side = MySqlConnection::connect_with(opts).await?;
+        // KILL takes no placeholder; the id is an integer of ours
+        let killed = side
+            .execute(sqlx::AssertSqlSafe(format!("KILL QUERY {id}")))
+            .await;
+        let _ = side.close().await;
+        match killed {
+            // 1094: no such thread (the statement ended, the connection closed)
+            Err(sqlx::Error::Database(db)) if number(db.as_ref()) == Some(1094) => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
+
+    fn simple<'c>(
+        conn: &'c mut MySqlConnection,
+        sql: &'static str,
+    ) -> futures_util::future::BoxFuture<'c, Result<(), sqlx::Error>> {
+        Box::pin(async move { sqlx::raw_sql(sql).execute(conn).await.map(|_| ()) })
+    }
+
+    /// Connection failures, and the server ending the session (2006 gone
+    /// away, 2013 lost, 1053 shutdown, 1927 connection killed).
+    fn broken(e: &sqlx::Error) -> bool {
+        match e {
+            sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::Tls(_) => true,
+            sqlx::Error::Database(db) => {
+                matches!(number(db.as_ref()), Some(2006 | 2013 | 1053 | 1927))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// A connection from `pool`; why there is none, in the shared kinds.
+async fn lease(pool: &Pool) -> Result<Lease, ConnectorError> {
+    Lease::of(pool).await.map_err(|e| match e {
+        pool::Unavailable::Connect(e) => connect_error(e, classify_connect),
+        pool::Unavailable::Pool(why) => ConnectorError::new(ErrorKind::Unavailable, why),
+    })
+}
+
 struct Driver {
-    pool: MySqlPool,
+    pool: Pool,
 }
 
 fn bind(q: &Query) -> sqlx::query::Query<'static, MySql, <MySql as sqlx::Database>::Arguments> {
@@ -188,59 +244,68 @@ impl SqlDriver for Driver {
     }
 
     async fn records(&self, q: &Query) -> Result<Vec<Record>, ConnectorError> {
-        let rows = bind(q).fetch_all(&self.pool).await.map_err(err)?;
-        decode_rows(rows, &q.output)
+        let mut lease = lease(&self.pool).await?;
+        let rows = bind(q).fetch_all(lease.conn()).await;
+        decode_rows(lease.settle(rows).map_err(err)?, &q.output)
     }
 
     async fn count(&self, q: &Query) -> Result<u64, ConnectorError> {
-        let row = bind(q).fetch_one(&self.pool).await.map_err(err)?;
-        let n: i64 = row.try_get(0).map_err(err)?;
+        let mut lease = lease(&self.pool).await?;
+        let row = bind(q).fetch_one(lease.conn()).await;
+        let n: i64 = lease.settle(row).map_err(err)?.try_get(0).map_err(err)?;
         Ok(n.max(0) as u64)
     }
 
     async fn begin(&self) -> Result<Box<dyn SqlTransaction>, ConnectorError> {
-        Ok(Box::new(Tx(self.pool.begin().await.map_err(err)?)))
+        let lease = lease(&self.pool).await?;
+        Ok(Box::new(Tx(pool::TxLease::begin(lease)
+            .await
+            .map_err(err)?)))
     }
 
     async fn introspect(&self) -> Result<Catalog, ConnectorError> {
-        introspect(&self.pool).await.map_err(err)
+        let mut lease = lease(&self.pool).await?;
+        let catalog = introspect(lease.conn()).await;
+        lease.settle(catalog).map_err(err)
     }
 
     async fn ping(&self) -> Result<(), ConnectorError> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(err)?;
-        Ok(())
+        let mut lease = lease(&self.pool).await?;
+        let pong = lease.conn().ping().await;
+        lease.settle(pong).map_err(err)
     }
 
     async fn close(&self) {
-        self.pool.close().await
+        self.pool.close()
     }
 }
 
-struct Tx(sqlx::Transaction<'static, MySql>);
+/// A transaction on a leased connection.
+struct Tx(pool::TxLease<My>);
 
 #[async_trait]
 impl SqlTransaction for Tx {
     async fn records(&mut self, q: &Query) -> Result<Vec<Record>, ConnectorError> {
-        let rows = bind(q).fetch_all(&mut *self.0).await.map_err(err)?;
-        decode_rows(rows, &q.output)
+        let lease = self.0.lease();
+        let rows = bind(q).fetch_all(lease.conn()).await;
+        decode_rows(lease.settle(rows).map_err(err)?, &q.output)
     }
 
     async fn execute(&mut self, q: &Query) -> Result<Executed, ConnectorError> {
-        let r = bind(q).execute(&mut *self.0).await.map_err(err)?;
+        let lease = self.0.lease();
+        let r = bind(q).execute(lease.conn()).await;
+        let r = lease.settle(r).map_err(err)?;
         Ok(Executed {
             last_insert_id: Some(r.last_insert_id()),
         })
     }
 
     async fn commit(self: Box<Self>) -> Result<(), ConnectorError> {
-        self.0.commit().await.map_err(err)
+        self.0.end("COMMIT").await.map_err(err)
     }
 
     async fn rollback(self: Box<Self>) -> Result<(), ConnectorError> {
-        self.0.rollback().await.map_err(err)
+        self.0.end("ROLLBACK").await.map_err(err)
     }
 }
 
@@ -271,8 +336,7 @@ pub fn api_type(data_type: &str, column_type: &str) -> ApiType {
     }
 }
 
-async fn introspect(pool: &MySqlPool) -> Result<Catalog, sqlx::Error> {
-    let mut conn = pool.acquire().await?;
+async fn introspect(conn: &mut MySqlConnection) -> Result<Catalog, sqlx::Error> {
     let json_checks: Vec<(String, String)> = match sqlx::query(include_str!("sql/json_columns.sql"))
         .fetch_all(&mut *conn)
         .await

@@ -15,9 +15,9 @@ use gatehouse_core::{
     Capabilities, Catalog, ConnectionConfig, Connector, ConnectorError, ErrorKind, Record, Rows,
 };
 use gatehouse_core::{ExportFormat, ExportStream};
+use gatehouse_sql::pool::{self, Backend};
 use gatehouse_sql::sqlx_support::{code, connect_error, map_error};
 use gatehouse_sql::{Dialect, Executed, Output, Query, SqlConnector, SqlDriver, SqlTransaction};
-use pool::{Lease, Pool};
 use sqlx::error::DatabaseError;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgRow};
 use sqlx::{Connection, Postgres, Row};
@@ -27,7 +27,56 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod cells;
-mod pool;
+
+type Pool = pool::Pool<Pg>;
+type Lease = pool::Lease<Pg>;
+
+/// PostgreSQL to the pool: a connection knows its backend's pid, and a
+/// statement its request left is cancelled with `pg_cancel_backend`.
+struct Pg;
+
+impl Backend for Pg {
+    type Conn = PgConnection;
+    type Options = PgConnectOptions;
+    const NAME: &'static str = "postgres";
+
+    async fn connect(opts: &PgConnectOptions) -> Result<(PgConnection, i64), sqlx::Error> {
+        let mut conn = PgConnection::connect_with(opts).await?;
+        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&mut conn)
+            .await?;
+        Ok((conn, i64::from(pid)))
+    }
+
+    async fn cancel(opts: &PgConnectOptions, id: i64) -> Result<(), sqlx::Error> {
+        let mut side = PgConnection::connect_with(opts).await?;
+        sqlx::query("SELECT pg_cancel_backend($1)")
+            .bind(i32::try_from(id).unwrap_or_default())
+            .execute(&mut side)
+            .await?;
+        side.close().await
+    }
+
+    fn simple<'c>(
+        conn: &'c mut PgConnection,
+        sql: &'static str,
+    ) -> BoxFuture<'c, Result<(), sqlx::Error>> {
+        Box::pin(async move { sqlx::raw_sql(sql).execute(conn).await.map(|_| ()) })
+    }
+
+    /// Connection failures, and the server ending the session: class 08
+    /// (connection exception) and 57P01-04 (shutdown, crash, starting,
+    /// database dropped).
+    fn broken(e: &sqlx::Error) -> bool {
+        match e {
+            sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::Tls(_) => true,
+            sqlx::Error::Database(db) => db
+                .code()
+                .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+            _ => false,
+        }
+    }
+}
 
 pub const CAPABILITIES: Capabilities = Capabilities {
     transactions: true,
@@ -62,7 +111,7 @@ pub async fn connect(cfg: &ConnectionConfig) -> Result<Arc<dyn Connector>, Conne
         .await
         .map_err(|e| connect_error(e, classify_connect))?;
     let _ = probe.close().await;
-    let pool = pool::pool(opts, cfg.pool_max.max(1) as usize, Duration::from_secs(5))
+    let pool = pool::pool::<Pg>(opts, cfg.pool_max.max(1) as usize, Duration::from_secs(5))
         .map_err(ConnectorError::internal)?;
     let schemas = if cfg.schemas.is_empty() {
         vec!["public".to_string()]
@@ -108,7 +157,7 @@ impl Driver {
             let done = op(lease.conn()).await;
             match lease.settle(done) {
                 Ok(v) => return Ok((lease, v)),
-                Err(e) if !retried && pool::broken(&e) => retried = true,
+                Err(e) if !retried && Pg::broken(&e) => retried = true,
                 Err(e) => return Err(err(e)),
             }
         }
@@ -192,7 +241,7 @@ impl SqlDriver for Driver {
         let mut lease = self.lease().await?;
         let rows = bind(q).fetch_all(lease.conn()).await;
         let rows = lease.settle(rows).map_err(|e| {
-            let sent = pool::broken(&e);
+            let sent = Pg::broken(&e);
             let e = err(e);
             if sent { e.after_sending() } else { e }
         })?;
@@ -217,7 +266,7 @@ impl SqlDriver for Driver {
         let (lease, _) = self
             .retrying(|conn| Box::pin(sqlx::raw_sql("BEGIN").execute(conn)))
             .await?;
-        Ok(Box::new(Tx { lease, open: true }))
+        Ok(Box::new(Tx(pool::TxLease::begun(lease))))
     }
 
     async fn introspect(&self) -> Result<Catalog, ConnectorError> {
@@ -299,49 +348,30 @@ impl SqlDriver for Driver {
     }
 }
 
-/// A transaction on a leased connection (`BEGIN` was sent). One dropped
-/// without `COMMIT` or `ROLLBACK` takes its connection out of the pool.
-struct Tx {
-    lease: Lease,
-    open: bool,
-}
-
-impl Tx {
-    async fn end(mut self: Box<Self>, sql: &'static str) -> Result<(), ConnectorError> {
-        let ended = sqlx::raw_sql(sql).execute(self.lease.conn()).await;
-        self.lease.settle(ended).map_err(err)?;
-        self.open = false;
-        Ok(())
-    }
-}
-
-impl Drop for Tx {
-    fn drop(&mut self) {
-        if self.open {
-            self.lease.discard();
-        }
-    }
-}
+/// A transaction on a leased connection.
+struct Tx(pool::TxLease<Pg>);
 
 #[async_trait]
 impl SqlTransaction for Tx {
     async fn records(&mut self, q: &Query) -> Result<Vec<Record>, ConnectorError> {
-        let rows = bind(q).fetch_all(self.lease.conn()).await;
-        decode(&self.lease.settle(rows).map_err(err)?, &q.output)
+        let lease = self.0.lease();
+        let rows = bind(q).fetch_all(lease.conn()).await;
+        decode(&lease.settle(rows).map_err(err)?, &q.output)
     }
 
     async fn execute(&mut self, q: &Query) -> Result<Executed, ConnectorError> {
-        let done = bind(q).execute(self.lease.conn()).await;
-        self.lease.settle(done).map_err(err)?;
+        let lease = self.0.lease();
+        let done = bind(q).execute(lease.conn()).await;
+        lease.settle(done).map_err(err)?;
         Ok(Executed::default())
     }
 
     async fn commit(self: Box<Self>) -> Result<(), ConnectorError> {
-        self.end("COMMIT").await
+        self.0.end("COMMIT").await.map_err(err)
     }
 
     async fn rollback(self: Box<Self>) -> Result<(), ConnectorError> {
-        self.end("ROLLBACK").await
+        self.0.end("ROLLBACK").await.map_err(err)
     }
 }
 

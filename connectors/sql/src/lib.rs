@@ -16,4 +16,6 @@ pub use ast::{OutCol, Output, Query, SqlType, SqlValue};
 pub use connector::{Executed, SqlConnector, SqlDriver, SqlTransaction};
 pub use dialect::{Dialect, MySql, Postgres, ReturningStyle, SqlServer, Sqlite};
 #[cfg(feature = "sqlx")]
+pub mod pool;
+#[cfg(feature = "sqlx")]
 pub mod sqlx_support;

@@ -8,18 +8,20 @@ use gatehouse_core::{
     Capabilities, Catalog, ConnectionConfig, Connector, ConnectorError, ErrorKind, Record,
 };
 use gatehouse_sql::convert::encode_binary;
+use gatehouse_sql::pool::{self, Backend};
 use gatehouse_sql::sqlx_support::{code, connect_error, map_error};
 use gatehouse_sql::{
     Dialect, Executed, OutCol, Output, Query, SqlConnector, SqlDriver, SqlTransaction,
 };
 use serde_json::{Number, Value};
 use sqlx::error::DatabaseError;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqlitePool, SqlitePoolOptions, SqliteRow,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteRow};
 use sqlx::{Connection, Decode, Row, Sqlite, ValueRef};
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Mutex, Weak};
 use std::time::Duration;
 
 pub const CAPABILITIES: Capabilities = Capabilities {
@@ -43,18 +45,21 @@ pub async fn connect(cfg: &ConnectionConfig) -> Result<Arc<dyn Connector>, Conne
         .await
         .map_err(|e| connect_error(e, classify))?;
     let _ = probe.close().await;
-    let pool = SqlitePoolOptions::new()
-        .max_connections(cfg.pool_max.max(1))
-        .acquire_timeout(Duration::from_secs(5))
-        .test_before_acquire(false)
-        .connect_with(opts)
-        .await
-        .map_err(|e| connect_error(e, classify))?;
+    let pool = pool::pool::<Lite>(
+        (opts, Arc::default()),
+        cfg.pool_max.max(1) as usize,
+        Duration::from_secs(5),
+    )
+    .map_err(ConnectorError::internal)?;
     // A file that is not a database only fails on the first read.
-    sqlx::query("SELECT COUNT(*) FROM sqlite_schema")
-        .fetch_one(&pool)
-        .await
+    let mut probe = lease(&pool).await?;
+    let read = sqlx::query("SELECT COUNT(*) FROM sqlite_schema")
+        .fetch_one(probe.conn())
+        .await;
+    probe
+        .settle(read)
         .map_err(|e| connect_error(e, |_| Some("not an SQLite database")))?;
+    drop(probe);
     Ok(Arc::new(SqlConnector::new(
         Driver { pool },
         "sqlite",
@@ -62,8 +67,80 @@ pub async fn connect(cfg: &ConnectionConfig) -> Result<Arc<dyn Connector>, Conne
     )))
 }
 
+type Pool = pool::Pool<Lite>;
+type Lease = pool::Lease<Lite>;
+
+/// The interrupt flag of each open connection, by its id.
+#[derive(Default)]
+struct Interrupts {
+    next: AtomicI64,
+    flags: Mutex<HashMap<i64, Weak<AtomicBool>>>,
+}
+
+/// SQLite to the pool. A statement runs on the connection's worker thread
+/// and goes on when its future is dropped; so each connection has a progress
+/// handler that interrupts it once its flag is raised, and a lease dropped
+/// mid-statement raises it (the connection is not used again).
+struct Lite;
+
+impl Backend for Lite {
+    type Conn = SqliteConnection;
+    type Options = (SqliteConnectOptions, Arc<Interrupts>);
+    const NAME: &'static str = "sqlite";
+
+    async fn connect(
+        (opts, interrupts): &Self::Options,
+    ) -> Result<(SqliteConnection, i64), sqlx::Error> {
+        let mut conn = SqliteConnection::connect_with(opts).await?;
+        let flag = Arc::new(AtomicBool::new(false));
+        let raised = flag.clone();
+        // every 1,000 virtual-machine steps: microseconds
+        conn.lock_handle()
+            .await?
+            .set_progress_handler(1000, move || !raised.load(Ordering::Relaxed));
+        let id = interrupts.next.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut flags) = interrupts.flags.lock() {
+            flags.retain(|_, f| f.strong_count() > 0);
+            flags.insert(id, Arc::downgrade(&flag));
+        }
+        Ok((conn, id))
+    }
+
+    async fn cancel((_, interrupts): &Self::Options, id: i64) -> Result<(), sqlx::Error> {
+        let flag = interrupts
+            .flags
+            .lock()
+            .ok()
+            .and_then(|mut flags| flags.remove(&id))
+            .and_then(|f| f.upgrade());
+        if let Some(flag) = flag {
+            flag.store(true, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    fn broken(e: &sqlx::Error) -> bool {
+        matches!(e, sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed)
+    }
+
+    fn simple<'c>(
+        conn: &'c mut SqliteConnection,
+        sql: &'static str,
+    ) -> futures_util::future::BoxFuture<'c, Result<(), sqlx::Error>> {
+        Box::pin(async move { sqlx::raw_sql(sql).execute(conn).await.map(|_| ()) })
+    }
+}
+
+/// A connection from `pool`; why there is none, in the shared kinds.
+async fn lease(pool: &Pool) -> Result<Lease, ConnectorError> {
+    Lease::of(pool).await.map_err(|e| match e {
+        pool::Unavailable::Connect(e) => connect_error(e, |_| None),
+        pool::Unavailable::Pool(why) => ConnectorError::new(ErrorKind::Unavailable, why),
+    })
+}
+
 struct Driver {
-    pool: SqlitePool,
+    pool: Pool,
 }
 
 fn err(e: sqlx::Error) -> ConnectorError {
@@ -139,59 +216,68 @@ impl SqlDriver for Driver {
     }
 
     async fn records(&self, q: &Query) -> Result<Vec<Record>, ConnectorError> {
-        let rows = bind(q).fetch_all(&self.pool).await.map_err(err)?;
-        decode_rows(rows, &q.output)
+        let mut lease = lease(&self.pool).await?;
+        let rows = bind(q).fetch_all(lease.conn()).await;
+        decode_rows(lease.settle(rows).map_err(err)?, &q.output)
     }
 
     async fn count(&self, q: &Query) -> Result<u64, ConnectorError> {
-        let row = bind(q).fetch_one(&self.pool).await.map_err(err)?;
-        let n: i64 = row.try_get(0).map_err(err)?;
+        let mut lease = lease(&self.pool).await?;
+        let row = bind(q).fetch_one(lease.conn()).await;
+        let n: i64 = lease.settle(row).map_err(err)?.try_get(0).map_err(err)?;
         Ok(n.max(0) as u64)
     }
 
     async fn begin(&self) -> Result<Box<dyn SqlTransaction>, ConnectorError> {
-        Ok(Box::new(Tx(self.pool.begin().await.map_err(err)?)))
+        let lease = lease(&self.pool).await?;
+        Ok(Box::new(Tx(pool::TxLease::begin(lease)
+            .await
+            .map_err(err)?)))
     }
 
     async fn introspect(&self) -> Result<Catalog, ConnectorError> {
-        introspect(&self.pool).await.map_err(err)
+        let mut lease = lease(&self.pool).await?;
+        let catalog = introspect(lease.conn()).await;
+        lease.settle(catalog).map_err(err)
     }
 
     async fn ping(&self) -> Result<(), ConnectorError> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(err)?;
-        Ok(())
+        let mut lease = lease(&self.pool).await?;
+        let pong = lease.conn().ping().await;
+        lease.settle(pong).map_err(err)
     }
 
     async fn close(&self) {
-        self.pool.close().await
+        self.pool.close()
     }
 }
 
-struct Tx(sqlx::Transaction<'static, Sqlite>);
+/// A transaction on a leased connection.
+struct Tx(pool::TxLease<Lite>);
 
 #[async_trait]
 impl SqlTransaction for Tx {
     async fn records(&mut self, q: &Query) -> Result<Vec<Record>, ConnectorError> {
-        let rows = bind(q).fetch_all(&mut *self.0).await.map_err(err)?;
-        decode_rows(rows, &q.output)
+        let lease = self.0.lease();
+        let rows = bind(q).fetch_all(lease.conn()).await;
+        decode_rows(lease.settle(rows).map_err(err)?, &q.output)
     }
 
     async fn execute(&mut self, q: &Query) -> Result<Executed, ConnectorError> {
-        let r = bind(q).execute(&mut *self.0).await.map_err(err)?;
+        let lease = self.0.lease();
+        let r = bind(q).execute(lease.conn()).await;
+        let r = lease.settle(r).map_err(err)?;
         Ok(Executed {
             last_insert_id: u64::try_from(r.last_insert_rowid()).ok(),
         })
     }
 
     async fn commit(self: Box<Self>) -> Result<(), ConnectorError> {
-        self.0.commit().await.map_err(err)
+        self.0.end("COMMIT").await.map_err(err)
     }
 
     async fn rollback(self: Box<Self>) -> Result<(), ConnectorError> {
-        self.0.rollback().await.map_err(err)
+        self.0.end("ROLLBACK").await.map_err(err)
     }
 }
 
@@ -242,9 +328,9 @@ fn type_modifiers(declared: &str, api: ApiType) -> (Option<i64>, Option<i64>, Op
     }
 }
 
-async fn introspect(pool: &SqlitePool) -> Result<Catalog, sqlx::Error> {
+async fn introspect(pool: &mut SqliteConnection) -> Result<Catalog, sqlx::Error> {
     let tables = sqlx::query(include_str!("sql/tables.sql"))
-        .fetch_all(pool)
+        .fetch_all(&mut *pool)
         .await?;
     let mut out = Vec::with_capacity(tables.len());
     for t in tables {
@@ -254,7 +340,7 @@ async fn introspect(pool: &SqlitePool) -> Result<Catalog, sqlx::Error> {
         let mut pk: Vec<(i64, String)> = Vec::new();
         for c in sqlx::query(include_str!("sql/columns.sql"))
             .bind(&name)
-            .fetch_all(pool)
+            .fetch_all(&mut *pool)
             .await?
         {
             let cname: String = c.try_get("name")?;
@@ -292,7 +378,7 @@ async fn introspect(pool: &SqlitePool) -> Result<Catalog, sqlx::Error> {
         if kind == "table" {
             for f in sqlx::query(include_str!("sql/foreign_keys.sql"))
                 .bind(&name)
-                .fetch_all(pool)
+                .fetch_all(&mut *pool)
                 .await?
             {
                 let id: i64 = f.try_get("id")?;
@@ -316,7 +402,7 @@ async fn introspect(pool: &SqlitePool) -> Result<Catalog, sqlx::Error> {
             }
             for u in sqlx::query(include_str!("sql/unique.sql"))
                 .bind(&name)
-                .fetch_all(pool)
+                .fetch_all(&mut *pool)
                 .await?
             {
                 unique.push(u.try_get("col")?);
