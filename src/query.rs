@@ -187,8 +187,12 @@ impl Params {
             Some(_) => match self.text("fields")? {
                 Some(s) => s
                     .split(',')
-                    .map(|f| f.trim().to_string())
+                    .map(str::trim)
                     .filter(|f| !f.is_empty())
+                    // one more than allowed is enough to refuse (and a long
+                    // list is not copied whole first)
+                    .take(self.limits.max_fields.saturating_add(1))
+                    .map(str::to_string)
                     .collect(),
                 None => return Ok(None),
             },
@@ -308,13 +312,16 @@ impl Params {
                 let Some(s) = self.text("ids")? else {
                     return Ok(None);
                 };
+                let most = self.limits.max_ids.saturating_add(1);
                 if key_len > 1 {
                     s.split(';')
                         .filter(|x| !x.trim().is_empty())
+                        .take(most)
                         .map(split_key)
                         .collect()
                 } else {
                     s.split(',')
+                        .take(most)
                         .map(|v| vec![Value::String(v.trim().to_string())])
                         .collect::<Vec<_>>()
                 }
