@@ -7,6 +7,7 @@ pub mod auth;
 pub mod config;
 pub mod connectors;
 pub mod demo;
+pub mod error;
 pub mod hooks;
 pub mod http;
 pub mod limits;
@@ -182,7 +183,7 @@ pub async fn start(config: Config, boot: Bootstrap) -> Result<App, StartError> {
     }
     for def in declared {
         let name = def.name.clone();
-        system::admin::check_name(&name)
+        system::services::check_name(&name)
             .map_err(|e| StartError::Declared(name.clone(), e.message.clone()))?;
         let svc = open(def, state.config.default_max_records, true, 0)
             .await

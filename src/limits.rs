@@ -8,7 +8,7 @@
 
 use crate::auth::Principal;
 use crate::config::{LimitScope, RateLimit};
-use crate::http::error::{ApiError, Code};
+use crate::error::{ApiError, Code};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};

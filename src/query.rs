@@ -2,7 +2,7 @@
 //! for POST-tunnelled requests, from the JSON body — validated against the table.
 
 use crate::config::RequestLimits;
-use crate::http::error::{ApiError, ApiResult, Code};
+use crate::error::{ApiError, ApiResult, Code};
 use gatehouse_core::{ExportFormat, Expr, OrderBy, Table};
 use serde_json::{Map, Value};
 use std::collections::HashMap;

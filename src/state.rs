@@ -2,8 +2,8 @@
 
 use crate::auth::token::Tokens;
 use crate::config::Config;
+use crate::error::{ApiError, ApiResult, Code};
 use crate::hooks::Hooks;
-use crate::http::error::{ApiError, ApiResult, Code};
 use crate::limits::Limits;
 use crate::rbac::Policy;
 use crate::system::secrets::Cipher;

@@ -17,7 +17,7 @@
 pub mod engine;
 
 use crate::auth::Principal;
-use crate::http::error::{ApiError, ApiResult, Code};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::system::store::{EventScript, Store};
 use arc_swap::ArcSwap;
 use axum::http::{HeaderMap, Method, StatusCode};

@@ -17,14 +17,7 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The log target of the access events.
 pub const TARGET: &str = "gatehouse::access";
 
-tokio::task_local! {
-    static CURRENT: String;
-}
-
-/// The id of the request being answered on this task ("" outside one).
-pub fn request_id() -> String {
-    CURRENT.try_with(Clone::clone).unwrap_or_default()
-}
+pub use crate::error::request_id;
 
 /// Middleware: runs the request with its id at hand, then logs the answer.
 pub async fn log(req: Request, next: Next) -> Response {
@@ -38,7 +31,7 @@ pub async fn log(req: Request, next: Next) -> Response {
     // the path only: query strings may carry credentials (`api_key`)
     let uri = req.uri().clone();
     let started = Instant::now();
-    let response = CURRENT.scope(id.clone(), next.run(req)).await;
+    let response = crate::error::REQUEST.scope(id.clone(), next.run(req)).await;
     let status = response.status().as_u16();
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     let path = uri.path();

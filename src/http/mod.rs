@@ -2,24 +2,28 @@
 //! method tunnelling) and the small handlers that are not the table road.
 
 pub mod access;
+pub mod admin;
+pub mod authenticate;
 pub mod docs;
-pub mod error;
+pub mod extract;
 pub mod schema;
+pub mod session;
 pub mod spec;
 pub mod table;
 
 use crate::auth::{self, Principal};
 use crate::state::AppState;
-use crate::system::{admin, apps, event_scripts, policy, users};
 use access::REQUEST_ID;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
+use admin::{apps, event_scripts, policy, services, users};
+pub use extract::{JsonBody, Tunnelled};
+
+use crate::error::{ApiError, ApiResult, Code};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::HeaderValue;
 use axum::http::{HeaderName, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use error::{ApiError, ApiResult, Code};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use tower::ServiceBuilder;
@@ -34,10 +38,10 @@ fn api_routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/_spec", get(spec::instance))
         .route(
             "/user/session",
-            get(auth::session::show)
-                .post(auth::session::login)
-                .put(auth::session::refresh)
-                .delete(auth::session::logout),
+            get(session::show)
+                .post(session::login)
+                .put(session::refresh)
+                .delete(session::logout),
         )
         .route("/system/user", get(users::list).post(users::create))
         .route(
@@ -64,12 +68,17 @@ fn api_routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
         )
         .route("/system/policy", get(policy::show))
         .route("/system/policy/check", get(policy::check))
-        .route("/system/service", get(admin::list).post(admin::create))
+        .route(
+            "/system/service",
+            get(services::list).post(services::create),
+        )
         .route(
             "/system/service/{name}",
-            get(admin::get).patch(admin::update).delete(admin::delete),
+            get(services::get)
+                .patch(services::update)
+                .delete(services::delete),
         )
-        .route("/system/service/{name}/_refresh", post(admin::refresh))
+        .route("/system/service/{name}/_refresh", post(services::refresh))
         .route("/{service}", get(service_resources))
         .route("/{service}/_table", get(table::list_tables))
         .route(
@@ -93,7 +102,7 @@ fn api_routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/{service}/_schema/{table}", get(schema::table))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
-            auth::authenticate,
+            authenticate::authenticate,
         ))
 }
 
@@ -170,10 +179,6 @@ fn cors_layer(c: &crate::config::CorsConfig) -> Option<CorsLayer> {
     })
 }
 
-/// Marks a request whose verb came from `X-HTTP-Method`.
-#[derive(Clone, Copy)]
-pub struct Tunnelled;
-
 /// `POST` with `X-HTTP-Method: GET|PATCH|PUT|DELETE` is treated as that verb.
 fn tunnel(mut req: Request) -> Request {
     if req.method() == Method::POST
@@ -195,32 +200,6 @@ fn tunnel(mut req: Request) -> Request {
     req
 }
 
-/// A request body as JSON: `None` when empty; errors in the contract's envelope.
-pub struct JsonBody(pub Option<Value>);
-
-impl<S: Send + Sync> FromRequest<S> for JsonBody {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(Code::PayloadTooLarge, "the request body is too large")
-            } else {
-                ApiError::new(Code::BadRequest, "the request body could not be read")
-            }
-        })?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(JsonBody(None));
-        }
-        serde_json::from_slice(&bytes)
-            .map(|v| JsonBody(Some(v)))
-            .map_err(|e| {
-                ApiError::new(Code::InvalidJson, "the request body is not valid JSON")
-                    .with_context(json!({"line": e.line(), "column": e.column()}))
-            })
-    }
-}
-
 async fn health() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
@@ -232,7 +211,7 @@ async fn ready(State(state): State<Arc<AppState>>, req: Request) -> Response {
     let creds = auth::Credentials::from_request(req.headers(), req.uri().query());
     let admin = creds.key.is_some() || creds.session.is_some();
     let admin = admin
-        && auth::resolve(&state, &creds)
+        && authenticate::resolve(&state, &creds)
             .await
             .is_ok_and(|p| p.is_admin());
     let store_ok = state.store.ping().await.is_ok();

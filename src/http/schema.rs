@@ -2,7 +2,7 @@
 //! tables whose `_schema/{table}` the role may read, without hidden columns.
 
 use crate::auth::Principal;
-use crate::http::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};

@@ -3,7 +3,7 @@
 //! see it, in JSON or (`?format=yaml`) YAML.
 
 use crate::auth::Principal;
-use crate::http::error::{ApiError, ApiResult, Code};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::openapi;
 use crate::state::AppState;
 use crate::system::services::Service;

@@ -4,8 +4,8 @@
 //! post hooks → envelope.
 
 use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult, Code};
 use crate::hooks::{self, PreOutcome, RequestView, Stage};
-use crate::http::error::{ApiError, ApiResult, Code};
 use crate::http::{JsonBody, Tunnelled};
 use crate::openapi;
 use crate::query::{Params, check_fields, split_key};
@@ -395,8 +395,11 @@ impl Content {
     fn into_value(self) -> ApiResult<Value> {
         match self {
             Content::Value(v) => Ok(v),
-            Content::Text(t) => serde_json::from_str(&t)
-                .map_err(|e| internal(format!("an answer built from the database's JSON: {e}"))),
+            Content::Text(t) => serde_json::from_str(&t).map_err(|e| {
+                ApiError::internal(format_args!(
+                    "an answer built from the database's JSON: {e}"
+                ))
+            }),
         }
     }
 
@@ -414,11 +417,6 @@ impl Content {
                 .into_response(),
         }
     }
-}
-
-/// A fault of ours: logged, answered as a plain 500.
-fn internal(detail: String) -> ApiError {
-    ApiError::from_connector(gatehouse_core::ConnectorError::internal(detail), false)
 }
 
 fn connector_err(writing: bool) -> impl Fn(gatehouse_core::ConnectorError) -> ApiError {

@@ -11,7 +11,7 @@
 pub mod load;
 
 use crate::auth::Principal;
-use crate::http::error::{ApiError, ApiResult, Code};
+use crate::error::{ApiError, ApiResult, Code};
 use arc_swap::ArcSwap;
 use casbin::{CoreApi, DefaultModel, Enforcer, MemoryAdapter, MgmtApi, RbacApi};
 use gatehouse_core::Expr;

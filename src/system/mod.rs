@@ -1,13 +1,8 @@
-//! Gatehouse's own data: the system store, secrets, and the admin API over
-//! services, users, apps and the policy.
+//! Gatehouse's own data: the system store (services, users, apps, sessions,
+//! event scripts), secrets, the registry of mounted services and the
+//! credential cache. The admin API over them is `crate::http::admin`.
 
-pub mod admin;
-pub mod apps;
 pub mod credential_cache;
-pub mod event_scripts;
-pub mod fields;
-pub mod policy;
 pub mod secrets;
 pub mod services;
 pub mod store;
-pub mod users;

@@ -4,7 +4,7 @@
 //! one instance goes live on every instance sharing the store.
 
 use crate::connectors;
-use crate::http::error::{ApiError, ApiResult, Code};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::system::secrets::Cipher;
 use crate::system::store::{Store, StoredService};
 use arc_swap::ArcSwap;
@@ -419,6 +419,31 @@ fn close_later(s: Arc<Service>) {
             }
         }
     });
+}
+
+const RESERVED: &[&str] = &["system", "user", "v2", "api", "_spec", "docs"];
+
+/// Service names are URL path segments: lower-case letters, digits, `_` and `-`.
+pub fn check_name(name: &str) -> ApiResult<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+        && !name.starts_with('-');
+    if !ok {
+        return Err(ApiError::new(
+            Code::InvalidConfig,
+            "a service name is 1-64 characters of a-z, 0-9, '_' and '-'",
+        ));
+    }
+    if RESERVED.contains(&name) {
+        return Err(ApiError::new(
+            Code::InvalidConfig,
+            format!("'{name}' is a reserved name"),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -7,104 +7,84 @@ use axum::response::{IntoResponse, Response};
 use gatehouse_core::{ConnectorError, ErrorKind, FilterError};
 use serde_json::{Value, json};
 
-/// Every error code the API returns, with its status. The table is `status()`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Code {
-    BadRequest,
-    InvalidJson,
-    InvalidFilter,
-    FilterTooComplex,
-    LimitExceeded,
-    InvalidValue,
-    InvalidParameter,
-    UnknownField,
-    MissingSelector,
-    NoPrimaryKey,
-    BatchFailed,
-    InvalidConfig,
-    Unauthorized,
-    Forbidden,
-    NotFound,
-    MethodNotAllowed,
-    ReadOnly,
-    Conflict,
-    DuplicateKey,
-    ForeignKeyViolation,
-    PayloadTooLarge,
-    MissingField,
-    TypeMismatch,
-    NotNullViolation,
-    CheckViolation,
-    ServiceUnreachable,
-    RateLimited,
-    ScriptRejected,
-    ScriptError,
-    NotImplemented,
-    Unavailable,
-    OutcomeUnknown,
-    Internal,
+tokio::task_local! {
+    /// The id of the request this task answers (set by the access log,
+    /// `crate::http::access`), for log lines written while it runs.
+    pub static REQUEST: String;
 }
 
-impl Code {
-    pub fn status(self) -> StatusCode {
-        use Code::*;
-        match self {
-            BadRequest | InvalidJson | InvalidFilter | FilterTooComplex | LimitExceeded
-            | InvalidValue | InvalidParameter | UnknownField | MissingSelector | NoPrimaryKey
-            | BatchFailed | InvalidConfig | ScriptRejected => StatusCode::BAD_REQUEST,
-            Unauthorized => StatusCode::UNAUTHORIZED,
-            Forbidden => StatusCode::FORBIDDEN,
-            NotFound => StatusCode::NOT_FOUND,
-            MethodNotAllowed | ReadOnly => StatusCode::METHOD_NOT_ALLOWED,
-            Conflict | DuplicateKey | ForeignKeyViolation => StatusCode::CONFLICT,
-            PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            MissingField | TypeMismatch | NotNullViolation | CheckViolation
-            | ServiceUnreachable => StatusCode::UNPROCESSABLE_ENTITY,
-            RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            NotImplemented => StatusCode::NOT_IMPLEMENTED,
-            Unavailable | OutcomeUnknown => StatusCode::SERVICE_UNAVAILABLE,
-            Internal | ScriptError => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
+/// The id of the request being answered on this task ("" outside one).
+pub fn request_id() -> String {
+    REQUEST.try_with(Clone::clone).unwrap_or_default()
+}
 
-    pub fn as_str(self) -> &'static str {
-        use Code::*;
-        match self {
-            BadRequest => "bad_request",
-            InvalidJson => "invalid_json",
-            InvalidFilter => "invalid_filter",
-            FilterTooComplex => "filter_too_complex",
-            LimitExceeded => "limit_exceeded",
-            InvalidValue => "invalid_value",
-            InvalidParameter => "invalid_parameter",
-            UnknownField => "unknown_field",
-            MissingSelector => "missing_selector",
-            NoPrimaryKey => "no_primary_key",
-            BatchFailed => "batch_failed",
-            InvalidConfig => "invalid_config",
-            Unauthorized => "unauthorized",
-            Forbidden => "forbidden",
-            NotFound => "not_found",
-            MethodNotAllowed => "method_not_allowed",
-            ReadOnly => "read_only",
-            Conflict => "conflict",
-            DuplicateKey => "duplicate_key",
-            ForeignKeyViolation => "foreign_key_violation",
-            PayloadTooLarge => "payload_too_large",
-            MissingField => "missing_field",
-            TypeMismatch => "type_mismatch",
-            NotNullViolation => "not_null_violation",
-            CheckViolation => "check_violation",
-            ServiceUnreachable => "service_unreachable",
-            RateLimited => "rate_limited",
-            ScriptRejected => "script_rejected",
-            ScriptError => "script_error",
-            NotImplemented => "not_implemented",
-            Unavailable => "service_unavailable",
-            OutcomeUnknown => "outcome_unknown",
-            Internal => "internal_error",
+/// Declares [`Code`] from its table: one row per code, with the name the API
+/// sends and its HTTP status, so a code cannot lack either.
+macro_rules! codes {
+    ($($(#[$doc:meta])* $code:ident = $name:literal, $status:ident;)*) => {
+        /// Every error code the API returns (docs/API.md lists them all).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Code {
+            $($(#[$doc])* $code,)*
         }
-    }
+
+        impl Code {
+            /// Every code, in the table's order.
+            pub const ALL: &'static [Code] = &[$(Code::$code,)*];
+
+            pub fn status(self) -> StatusCode {
+                match self {
+                    $(Code::$code => StatusCode::$status,)*
+                }
+            }
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$code => $name,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    BadRequest = "bad_request", BAD_REQUEST;
+    InvalidJson = "invalid_json", BAD_REQUEST;
+    InvalidFilter = "invalid_filter", BAD_REQUEST;
+    /// A filter beyond a `[limits]` bound (depth, length, terms, values).
+    FilterTooComplex = "filter_too_complex", BAD_REQUEST;
+    /// `ids`, `fields`, `order` beyond their limit, or more values than the engine binds.
+    LimitExceeded = "limit_exceeded", BAD_REQUEST;
+    InvalidValue = "invalid_value", BAD_REQUEST;
+    InvalidParameter = "invalid_parameter", BAD_REQUEST;
+    UnknownField = "unknown_field", BAD_REQUEST;
+    MissingSelector = "missing_selector", BAD_REQUEST;
+    NoPrimaryKey = "no_primary_key", BAD_REQUEST;
+    BatchFailed = "batch_failed", BAD_REQUEST;
+    InvalidConfig = "invalid_config", BAD_REQUEST;
+    /// A hook script threw `{status_code, message}`; the status is the script's.
+    ScriptRejected = "script_rejected", BAD_REQUEST;
+    Unauthorized = "unauthorized", UNAUTHORIZED;
+    Forbidden = "forbidden", FORBIDDEN;
+    NotFound = "not_found", NOT_FOUND;
+    MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED;
+    ReadOnly = "read_only", METHOD_NOT_ALLOWED;
+    Conflict = "conflict", CONFLICT;
+    DuplicateKey = "duplicate_key", CONFLICT;
+    ForeignKeyViolation = "foreign_key_violation", CONFLICT;
+    PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE;
+    MissingField = "missing_field", UNPROCESSABLE_ENTITY;
+    TypeMismatch = "type_mismatch", UNPROCESSABLE_ENTITY;
+    NotNullViolation = "not_null_violation", UNPROCESSABLE_ENTITY;
+    CheckViolation = "check_violation", UNPROCESSABLE_ENTITY;
+    ServiceUnreachable = "service_unreachable", UNPROCESSABLE_ENTITY;
+    RateLimited = "rate_limited", TOO_MANY_REQUESTS;
+    NotImplemented = "not_implemented", NOT_IMPLEMENTED;
+    Unavailable = "service_unavailable", SERVICE_UNAVAILABLE;
+    /// The connection failed after a write or its COMMIT was sent.
+    OutcomeUnknown = "outcome_unknown", SERVICE_UNAVAILABLE;
+    Internal = "internal_error", INTERNAL_SERVER_ERROR;
+    ScriptError = "script_error", INTERNAL_SERVER_ERROR;
 }
 
 /// An error on its way to the client.
@@ -136,6 +116,13 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         self.status.unwrap_or_else(|| self.code.status())
+    }
+
+    /// A fault of ours: `detail` is logged with the request's id, the
+    /// client gets a plain 500.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(%detail, request_id = %request_id(), "internal error");
+        Self::new(Code::Internal, "internal error")
     }
 
     pub fn not_found(what: impl Into<String>) -> Self {
@@ -177,10 +164,10 @@ impl ApiError {
         };
         match code {
             Code::Internal => {
-                tracing::error!(detail = %e.detail, request_id = %super::access::request_id(), "internal connector error")
+                tracing::error!(detail = %e.detail, request_id = %request_id(), "internal connector error")
             }
             Code::Unavailable | Code::OutcomeUnknown => {
-                tracing::warn!(detail = %e.detail, request_id = %super::access::request_id(), "database unavailable")
+                tracing::warn!(detail = %e.detail, request_id = %request_id(), "database unavailable")
             }
             _ => {
                 tracing::debug!(detail = %e.detail, code = code.as_str(), "connector rejected request")

@@ -3,10 +3,10 @@
 //! saved, so a failed registration leaves nothing behind.
 
 use crate::auth::Admin;
+use crate::error::{ApiError, ApiResult, Code};
 use crate::http::JsonBody;
-use crate::http::error::{ApiError, ApiResult, Code};
 use crate::state::AppState;
-use crate::system::services::{Definition, Lookup, open, unmask_config};
+use crate::system::services::{Definition, Lookup, check_name, open, unmask_config};
 use crate::system::store::StoredService;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -14,31 +14,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
-
-const RESERVED: &[&str] = &["system", "user", "v2", "api", "_spec", "docs"];
-
-/// Service names are URL path segments: lower-case letters, digits, `_` and `-`.
-pub fn check_name(name: &str) -> ApiResult<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
-        && !name.starts_with('-');
-    if !ok {
-        return Err(ApiError::new(
-            Code::InvalidConfig,
-            "a service name is 1-64 characters of a-z, 0-9, '_' and '-'",
-        ));
-    }
-    if RESERVED.contains(&name) {
-        return Err(ApiError::new(
-            Code::InvalidConfig,
-            format!("'{name}' is a reserved name"),
-        ));
-    }
-    Ok(())
-}
 
 fn text_field(body: &Map<String, Value>, key: &str) -> ApiResult<Option<String>> {
     match body.get(key) {

@@ -2,10 +2,10 @@
 //! an active flag and a password kept only as an argon2id hash.
 
 use crate::auth::{Admin, password};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::http::JsonBody;
-use crate::http::error::{ApiError, ApiResult, Code};
+use crate::http::admin::fields::{Fields, require};
 use crate::state::AppState;
-use crate::system::fields::{Fields, require};
 use crate::system::store::{UserChange, is_unique_violation};
 use axum::Json;
 use axum::extract::{Path, State};

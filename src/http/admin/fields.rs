@@ -1,7 +1,7 @@
 //! Reading the JSON bodies of the system admin API (users, apps): one object,
 //! known keys only, typed fields with errors that name the field.
 
-use crate::http::error::{ApiError, ApiResult, Code};
+use crate::error::{ApiError, ApiResult, Code};
 use serde_json::{Map, Value, json};
 
 pub struct Fields {

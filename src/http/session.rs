@@ -1,8 +1,8 @@
 //! `/api/user/session` (API.md §6): log in, show, refresh and log out.
 
-use super::{Credentials, Principal, password, unauthorized};
+use crate::auth::{Credentials, Principal, password, token, unauthorized};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::http::JsonBody;
-use crate::http::error::{ApiError, ApiResult, Code};
 use crate::state::AppState;
 use crate::system::secrets::new_key;
 use crate::system::store::{SessionRow, User};
@@ -118,7 +118,7 @@ fn presented_session(
     state: &AppState,
     headers: &HeaderMap,
     query: Option<&str>,
-) -> ApiResult<super::token::Claims> {
+) -> ApiResult<token::Claims> {
     let creds = Credentials::from_request(headers, query);
     let token = creds
         .session

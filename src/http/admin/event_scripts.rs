@@ -4,11 +4,11 @@
 //! changed in their folder. A script must compile to be saved.
 
 use crate::auth::Admin;
+use crate::error::{ApiError, ApiResult, Code};
 use crate::hooks::{self, Origin, engine};
 use crate::http::JsonBody;
-use crate::http::error::{ApiError, ApiResult, Code};
+use crate::http::admin::fields::{Fields, require};
 use crate::state::AppState;
-use crate::system::fields::{Fields, require};
 use crate::system::store::{EventScript, is_unique_violation};
 use axum::Json;
 use axum::extract::{Path, State};

@@ -3,13 +3,13 @@
 //! as a SHA-256 hash; deleting the app or setting `active: false` revokes it.
 
 use crate::auth::Admin;
+use crate::error::{ApiError, ApiResult, Code};
 use crate::http::JsonBody;
-use crate::http::error::{ApiError, ApiResult, Code};
+use crate::http::admin::fields::{Fields, require};
+use crate::http::admin::users::check_role;
 use crate::state::AppState;
-use crate::system::fields::{Fields, require};
 use crate::system::secrets::{hash_key, new_key};
 use crate::system::store::{AppChange, KeyHash, is_unique_violation};
-use crate::system::users::check_role;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

@@ -2,7 +2,7 @@
 //! and explanations of single decisions.
 
 use crate::auth::Admin;
-use crate::http::error::{ApiError, ApiResult, Code};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{RawQuery, State};

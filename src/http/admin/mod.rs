@@ -1,0 +1,9 @@
+//! The admin API, `/api/system/*` (the built-in `admin` only): services,
+//! users, apps, event scripts and the policy, over `crate::system`.
+
+pub mod apps;
+pub mod event_scripts;
+pub mod fields;
+pub mod policy;
+pub mod services;
+pub mod users;
