@@ -12,6 +12,7 @@ pub mod spec;
 pub mod table;
 
 use crate::auth::{self, Principal};
+use crate::rbac::Resource;
 use crate::state::AppState;
 use access::REQUEST_ID;
 use admin::{apps, event_scripts, policy, services, users};
@@ -255,17 +256,23 @@ fn visible_resources(
     svc: &crate::system::services::Service,
 ) -> Vec<&'static str> {
     let catalog = svc.catalog();
-    ["_table", "_schema"]
-        .into_iter()
-        .filter(|r| {
-            state.policy.allows(caller, &svc.name, r, "GET")
-                || catalog.tables().iter().any(|t| {
-                    state
-                        .policy
-                        .allows(caller, &svc.name, &format!("{r}/{}", t.name), "GET")
-                })
-        })
-        .collect()
+    let (p, name) = (&state.policy, svc.name.as_str());
+    let mut out = Vec::new();
+    if p.allows(caller, name, Resource::Tables, "GET")
+        || !p
+            .visible_tables(caller, name, catalog.tables(), Resource::Table)
+            .is_empty()
+    {
+        out.push("_table");
+    }
+    if p.allows(caller, name, Resource::Schemas, "GET")
+        || !p
+            .visible_tables(caller, name, catalog.tables(), Resource::Schema)
+            .is_empty()
+    {
+        out.push("_schema");
+    }
+    out
 }
 
 /// `GET /api/{service}`: what the service offers the caller.
@@ -277,7 +284,9 @@ async fn service_resources(
     let svc = state.service(&service)?;
     let visible = visible_resources(&state, &caller, &svc);
     if visible.is_empty() {
-        state.policy.authorize(&caller, &service, "*", "GET")?;
+        state
+            .policy
+            .authorize(&caller, &service, Resource::Any, "GET")?;
     }
     let list: Vec<Value> = visible.iter().map(|r| json!({"name": r})).collect();
     Ok(Json(json!({ "resource": list })))

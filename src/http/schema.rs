@@ -3,6 +3,7 @@
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
+use crate::rbac::Resource;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -17,20 +18,16 @@ pub async fn list(
 ) -> ApiResult<Json<Value>> {
     let svc = state.service(&service)?;
     let catalog = svc.catalog();
-    let list: Vec<Value> = catalog
-        .tables()
-        .iter()
-        .filter(|t| {
-            state
-                .policy
-                .allows(&caller, &service, &format!("_schema/{}", t.name), "GET")
-        })
+    let list: Vec<Value> = state
+        .policy
+        .visible_tables(&caller, &service, catalog.tables(), Resource::Schema)
+        .into_iter()
         .map(|t| json!({"name": t.name, "is_view": t.is_view(), "description": t.description}))
         .collect();
     if list.is_empty() {
         state
             .policy
-            .authorize(&caller, &service, "_schema", "GET")?;
+            .authorize(&caller, &service, Resource::Schemas, "GET")?;
     }
     Ok(Json(json!({ "resource": list })))
 }
@@ -43,7 +40,7 @@ pub async fn table(
     let svc = state.service(&service)?;
     state
         .policy
-        .authorize(&caller, &service, &format!("_schema/{table}"), "GET")?;
+        .authorize(&caller, &service, Resource::Schema(&table), "GET")?;
     let catalog = svc.catalog();
     let t = catalog
         .table(&table)

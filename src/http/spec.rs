@@ -5,6 +5,7 @@
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::openapi;
+use crate::rbac::Resource;
 use crate::state::AppState;
 use crate::system::services::Service;
 use axum::Json;
@@ -34,7 +35,9 @@ pub async fn service(
     match service_document(&state, &caller, &svc) {
         Some(doc) => respond(doc, &q),
         None => {
-            state.policy.authorize(&caller, &service, "_spec", "GET")?;
+            state
+                .policy
+                .authorize(&caller, &service, Resource::Spec, "GET")?;
             let doc = openapi::service_document(
                 &service,
                 &title(&svc),
@@ -78,22 +81,20 @@ fn title(svc: &Service) -> String {
 fn service_document(state: &AppState, caller: &Principal, svc: &Service) -> Option<Value> {
     let service = &svc.name;
     let catalog = svc.catalog();
-    let resource = |t: &str| format!("_table/{t}");
-    let tables: Vec<Arc<gatehouse_core::Table>> = catalog
-        .tables()
-        .iter()
-        .filter(|t| {
-            state
-                .policy
-                .allows(caller, service, &resource(&t.name), "GET")
-        })
+    let tables: Vec<Arc<gatehouse_core::Table>> = state
+        .policy
+        .visible_tables(caller, service, catalog.tables(), Resource::Table)
+        .into_iter()
         .map(|t| state.policy.grants(caller, service, &t.name).view(t))
         .collect();
     if tables.is_empty() {
         return None;
     }
-    let allows =
-        |table: &str, verb: &str| state.policy.allows(caller, service, &resource(table), verb);
+    let allows = |table: &str, verb: &str| {
+        state
+            .policy
+            .allows(caller, service, Resource::Table(table), verb)
+    };
     Some(openapi::service_document(
         service,
         &title(svc),

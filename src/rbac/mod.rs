@@ -27,6 +27,40 @@ use std::sync::{Arc, Mutex, RwLock};
 const MEMO_LIMIT: usize = 10_000;
 const MEMO_KEY_MAX: usize = 256;
 
+/// What a rule's `resource` names below `/api/{service}/`: the one spelling
+/// of each, for every check the HTTP layer makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource<'a> {
+    /// `_table/{name}`: a table's records.
+    Table(&'a str),
+    /// `_table`: the list of tables.
+    Tables,
+    /// `_schema/{name}`: a table's schema.
+    Schema(&'a str),
+    /// `_schema`: the list of schemas.
+    Schemas,
+    /// `_export/{name}`: every row of a table as a stream, uncapped.
+    Export(&'a str),
+    /// `_spec`: the service's OpenAPI document.
+    Spec,
+    /// `*`: anything of the service.
+    Any,
+}
+
+impl std::fmt::Display for Resource<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Resource::Table(t) => write!(f, "_table/{t}"),
+            Resource::Tables => f.write_str("_table"),
+            Resource::Schema(t) => write!(f, "_schema/{t}"),
+            Resource::Schemas => f.write_str("_schema"),
+            Resource::Export(t) => write!(f, "_export/{t}"),
+            Resource::Spec => f.write_str("_spec"),
+            Resource::Any => f.write_str("*"),
+        }
+    }
+}
+
 /// What a role may see of one table.
 #[derive(Debug, Default)]
 pub struct Grants {
@@ -462,8 +496,27 @@ impl Policy {
 
     /// Whether the caller may use `verb` on `resource` of `service`; the
     /// built-in admin may do anything.
-    pub fn allows(&self, p: &Principal, service: &str, resource: &str, verb: &str) -> bool {
-        p.is_admin() || self.current().allows(&p.role, service, resource, verb)
+    pub fn allows(&self, p: &Principal, service: &str, resource: Resource<'_>, verb: &str) -> bool {
+        p.is_admin()
+            || self
+                .current()
+                .allows(&p.role, service, &resource.to_string(), verb)
+    }
+
+    /// The tables of `tables` the caller may `GET` as `resource` (`Resource::Table`
+    /// for records, `Resource::Schema` for schemas): what `GET /api`, `_table`,
+    /// `_schema` and `_spec` list.
+    pub fn visible_tables<'t>(
+        &self,
+        p: &Principal,
+        service: &str,
+        tables: &'t [Arc<gatehouse_core::Table>],
+        resource: impl Fn(&'t str) -> Resource<'t>,
+    ) -> Vec<&'t Arc<gatehouse_core::Table>> {
+        tables
+            .iter()
+            .filter(|t| self.allows(p, service, resource(&t.name), "GET"))
+            .collect()
     }
 
     /// 401 for an anonymous caller, 403 for anyone else, when not allowed.
@@ -471,7 +524,7 @@ impl Policy {
         &self,
         p: &Principal,
         service: &str,
-        resource: &str,
+        resource: Resource<'_>,
         verb: &str,
     ) -> ApiResult<()> {
         if self.allows(p, service, resource, verb) {
