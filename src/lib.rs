@@ -201,8 +201,18 @@ pub async fn start(config: Config, boot: Bootstrap) -> Result<App, StartError> {
     })
 }
 
-/// Keeps this instance's services in line with the shared system store.
+/// Keeps this instance's services in line with the shared system store,
+/// and prunes the rate limiter's buckets every minute.
 pub fn spawn_sync(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
+    {
+        let state = state.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                state.limits.prune();
+            }
+        });
+    }
     tokio::spawn(async move {
         let every = std::time::Duration::from_secs(state.config.sync_interval_secs.max(1));
         loop {

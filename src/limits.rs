@@ -95,6 +95,21 @@ impl Limits {
         })
     }
 
+    /// Forgets the buckets that are full again (nothing counted against them
+    /// any more), so the keyed state does not grow with every user and key
+    /// ever seen.
+    pub fn prune(&self) {
+        for rule in &self.rules {
+            rule.limiter.retain_recent();
+            rule.limiter.shrink_to_fit();
+        }
+    }
+
+    /// How many buckets are kept (for tests).
+    pub fn buckets(&self) -> usize {
+        self.rules.iter().map(|r| r.limiter.len()).sum()
+    }
+
     /// Counts the request against every limit that applies to it. `service`
     /// is the mounted service the request addresses, if any.
     pub fn check(
@@ -142,5 +157,35 @@ fn key(c: &RateLimit, p: &Principal, service: Option<&str>) -> Option<String> {
     match &c.name {
         Some(n) if !n.eq_ignore_ascii_case(&subject) => None,
         _ => Some(subject),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{LimitPeriod, LimitScope};
+
+    #[test]
+    fn buckets_of_idle_keys_are_pruned() {
+        let limits = Limits::new(&[RateLimit {
+            scope: LimitScope::ApiKey,
+            name: None,
+            limit: 50,
+            per: LimitPeriod::Second,
+        }])
+        .unwrap_or_else(|e| panic!("{e}"));
+        for i in 0..200 {
+            let p = Principal {
+                role: "r".into(),
+                user: None,
+                app: Some(format!("app-{i}")),
+            };
+            assert!(limits.check(&p, None).is_ok());
+        }
+        assert_eq!(limits.buckets(), 200);
+        // a bucket refills within a second; then nothing is left to remember
+        std::thread::sleep(Duration::from_millis(1100));
+        limits.prune();
+        assert_eq!(limits.buckets(), 0);
     }
 }

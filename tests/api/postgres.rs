@@ -302,3 +302,31 @@ async fn a_connection_lost_at_commit_leaves_the_outcome_unknown() {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
 }
+
+/// A column changes type and the service is refreshed: pooled connections
+/// had the old statement prepared, and PostgreSQL answered "cached plan must
+/// not change result type" (500) until they were replaced.
+#[tokio::test]
+async fn a_column_that_changed_type_is_read_after_a_refresh() {
+    let table = "CREATE TABLE gauge (id integer PRIMARY KEY, reading integer);
+                 INSERT INTO gauge VALUES (1, 7);";
+    let Some(db) = fresh_db(Engine::Postgres, Some(table)).await else {
+        return;
+    };
+    let app = TestApp::new().await;
+    let body = serde_json::json!({"name": "pg", "type": "postgres",
+        "config": {"url": db.url, "pool_max": 1}});
+    let r = app.call("POST /api/system/service", Some(&body)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    for _ in 0..2 {
+        let r = app.call("GET /api/pg/_table/gauge/1", None).await;
+        assert_eq!(r.json["reading"], 7, "{}", r.text);
+    }
+    db.exec("ALTER TABLE gauge ALTER COLUMN reading TYPE text USING reading::text")
+        .await;
+    let r = app.call("POST /api/system/service/pg/_refresh", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = app.call("GET /api/pg/_table/gauge/1", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json["reading"], "7", "{}", r.text);
+}

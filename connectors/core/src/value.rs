@@ -10,10 +10,18 @@ fn digits(s: &str) -> bool {
 /// `YYYY-MM-DD`
 pub fn is_date(s: &str) -> bool {
     let p: Vec<&str> = s.split('-').collect();
-    matches!(p.as_slice(), [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2
-        && digits(y) && digits(m) && digits(d)
-        && (1..=12).contains(&m.parse::<u32>().unwrap_or(0))
-        && (1..=31).contains(&d.parse::<u32>().unwrap_or(0)))
+    let [y, m, d] = p.as_slice() else {
+        return false;
+    };
+    // the form first (chrono also takes `2024-1-1`), then a day the
+    // calendar has (not 2024-02-31, which SQLite would store as it is)
+    y.len() == 4
+        && m.len() == 2
+        && d.len() == 2
+        && digits(y)
+        && digits(m)
+        && digits(d)
+        && chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
 }
 
 /// `HH:MM[:SS[.ffffff]]`, optionally followed by a zone (`Z`, `+HH[:MM]`).
@@ -27,11 +35,22 @@ pub fn is_time(s: &str) -> bool {
         return false;
     }
     let p: Vec<&str> = hms.split(':').collect();
-    let ok2 =
-        |x: &&str, max: u32| x.len() == 2 && digits(x) && x.parse::<u32>().is_ok_and(|v| v <= max);
-    match p.as_slice() {
-        [h, m] => frac.is_none() && ok2(h, 24) && ok2(m, 59),
-        [h, m, sec] => ok2(h, 24) && ok2(m, 59) && ok2(sec, 60),
+    let num = |x: &&str, max: u32| {
+        (x.len() == 2 && digits(x))
+            .then(|| x.parse::<u32>().ok())
+            .flatten()
+            .filter(|v| *v <= max)
+    };
+    let (h, m, sec) = match p.as_slice() {
+        [h, m] if frac.is_none() => (num(h, 24), num(m, 59), Some(0)),
+        // 60: a leap second
+        [h, m, sec] => (num(h, 24), num(m, 59), num(sec, 60)),
+        _ => return false,
+    };
+    match (h, m, sec) {
+        // 24:00 (the end of a day, as PostgreSQL takes it) but no later
+        (Some(24), Some(0), Some(0)) => frac.is_none_or(|f| f.bytes().all(|b| b == b'0')),
+        (Some(h), Some(_), Some(_)) => h < 24,
         _ => false,
     }
 }
@@ -100,6 +119,11 @@ mod tests {
         for (s, ok) in [
             ("2024-01-31", true),
             ("2024-13-01", false),
+            ("2024-02-29", true),
+            ("2023-02-29", false),
+            ("2024-02-31", false),
+            ("2024-04-31", false),
+            ("2024-00-10", false),
             ("2024-1-01", false),
             ("x", false),
         ] {
@@ -111,6 +135,12 @@ mod tests {
             ("10:30:00.123456", true),
             ("10:30:00+02:00", true),
             ("25:00", false),
+            ("24:59", false),
+            ("24:00:01", false),
+            ("24:00", true),
+            ("24:00:00", true),
+            ("23:59:60", true),
+            ("23:60", false),
             ("10:3", false),
             ("10:30.5", false),
         ] {

@@ -57,6 +57,10 @@ impl Backend for Pg {
         side.close().await
     }
 
+    async fn forget_statements(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+        conn.clear_cached_statements().await
+    }
+
     fn simple<'c>(
         conn: &'c mut PgConnection,
         sql: &'static str,
@@ -158,6 +162,12 @@ impl Driver {
             match lease.settle(done) {
                 Ok(v) => return Ok((lease, v)),
                 Err(e) if !retried && Pg::broken(&e) => retried = true,
+                // a statement prepared before a column changed type: every
+                // connection forgets its statements, and this one is tried again
+                Err(e) if !retried && stale_plan(&e) => {
+                    pool::renew(&self.pool);
+                    retried = true;
+                }
                 Err(e) => return Err(err(e)),
             }
         }
@@ -170,6 +180,13 @@ impl Driver {
             .await?;
         Ok(rows)
     }
+}
+
+/// "cached plan must not change result type": the server refuses a prepared
+/// statement whose result columns changed type since it was prepared.
+fn stale_plan(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("0A000")
+        && db.message().contains("cached plan"))
 }
 
 fn err(e: sqlx::Error) -> ConnectorError {
@@ -273,6 +290,9 @@ impl SqlDriver for Driver {
         let mut lease = self.lease().await?;
         let rows = CatalogRows::read(lease.conn(), &self.schemas).await;
         let rows = lease.settle(rows).map_err(err)?;
+        drop(lease);
+        // the schema may have changed: statements prepared before are forgotten
+        pool::renew(&self.pool);
         let schemas = self.schemas.clone();
         // A big database is tens of thousands of rows: they are turned into
         // the catalog off the threads that answer requests.

@@ -41,6 +41,13 @@ pub trait Backend: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
     /// Whether an error says the connection, not the statement, failed.
     fn broken(e: &sqlx::Error) -> bool;
+    /// Forgets the statements prepared on the connection (after the schema
+    /// changed, a prepared statement may describe columns that changed type).
+    fn forget_statements(
+        _conn: &mut Self::Conn,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send {
+        async { Ok(()) }
+    }
     /// Runs a statement without parameters or rows (`BEGIN`, `COMMIT`).
     fn simple<'c>(
         conn: &'c mut Self::Conn,
@@ -52,6 +59,9 @@ pub trait Backend: Send + Sync + 'static {
 
 pub struct Manager<B: Backend> {
     opts: Arc<B::Options>,
+    /// Bumped by [`renew`]: a connection prepared its statements under an
+    /// older schema forgets them before its next use.
+    schema: std::sync::atomic::AtomicU64,
 }
 
 /// A pooled connection, and whether it came back unfit to serve again.
@@ -60,6 +70,7 @@ pub struct Conn<B: Backend> {
     unfit: bool,
     session: i64,
     opts: Arc<B::Options>,
+    schema: u64,
 }
 
 impl<B: Backend> managed::Manager for Manager<B> {
@@ -73,6 +84,7 @@ impl<B: Backend> managed::Manager for Manager<B> {
             unfit: false,
             session,
             opts: self.opts.clone(),
+            schema: self.schema.load(std::sync::atomic::Ordering::Acquire),
         })
     }
 
@@ -98,6 +110,7 @@ pub fn pool<B: Backend>(
 ) -> Result<Pool<B>, String> {
     let pool = Pool::builder(Manager::<B> {
         opts: Arc::new(opts),
+        schema: Default::default(),
     })
     .max_size(max.max(1))
     .wait_timeout(Some(timeout))
@@ -117,6 +130,14 @@ pub fn pool<B: Backend>(
         }
     });
     Ok(pool)
+}
+
+/// The schema changed (a catalog refresh): every connection forgets its
+/// prepared statements before it serves again.
+pub fn renew<B: Backend>(pool: &Pool<B>) {
+    pool.manager()
+        .schema
+        .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
 }
 
 /// Why no connection could be had.
@@ -139,11 +160,26 @@ pub struct Lease<B: Backend> {
 impl<B: Backend> Lease<B> {
     pub async fn of(pool: &Pool<B>) -> Result<Lease<B>, Unavailable> {
         match pool.get().await {
-            Ok(conn) => Ok(Lease {
-                conn,
-                settled: true,
-                running: false,
-            }),
+            Ok(mut conn) => {
+                let schema = pool
+                    .manager()
+                    .schema
+                    .load(std::sync::atomic::Ordering::Acquire);
+                if conn.schema != schema {
+                    // a connection that cannot forget is not used again
+                    if B::forget_statements(&mut conn.conn).await.is_err() {
+                        conn.unfit = true;
+                        let _ = Object::take(conn);
+                        return Box::pin(Self::of(pool)).await;
+                    }
+                    conn.schema = schema;
+                }
+                Ok(Lease {
+                    conn,
+                    settled: true,
+                    running: false,
+                })
+            }
             Err(PoolError::Backend(e)) => Err(Unavailable::Connect(e)),
             Err(e) => Err(Unavailable::Pool(e.to_string())),
         }
