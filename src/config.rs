@@ -60,7 +60,7 @@ impl AccessLog {
     }
 }
 
-/// Hook scripts (API.md §7): the limits of each call.
+/// Hook scripts (docs/API.md §7): the limits of each call.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ScriptingConfig {
@@ -161,7 +161,7 @@ impl Default for ServerConfig {
     }
 }
 
-/// Sessions (API.md §6).
+/// Sessions (docs/API.md §6).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
@@ -189,7 +189,7 @@ impl Default for AuthConfig {
     }
 }
 
-/// Cross-origin requests (API.md §9). Off unless origins are listed.
+/// Cross-origin requests (docs/API.md §9). Off unless origins are listed.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CorsConfig {
@@ -227,7 +227,7 @@ impl Default for CorsConfig {
     }
 }
 
-/// One `[[rate_limits]]` table (API.md §10).
+/// One `[[rate_limits]]` table (docs/API.md §10).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimit {

@@ -243,3 +243,45 @@ impl IntoResponse for ApiError {
         resp
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// docs/API.md's code table lists every code with its status, and no
+    /// code that does not exist.
+    #[test]
+    fn the_api_document_lists_every_code() {
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/API.md"))
+            .unwrap_or_else(|e| panic!("docs/API.md: {e}"));
+        let table = doc
+            .split("## 11. Error codes")
+            .nth(1)
+            .unwrap_or_else(|| panic!("docs/API.md has no error code table"));
+        let rows: Vec<(&str, &str)> = table
+            .lines()
+            .filter_map(|l| {
+                let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+                let code = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+                Some((code, *cells.get(2)?))
+            })
+            .collect();
+        for code in Code::ALL {
+            let Some((_, status)) = rows.iter().find(|(c, _)| *c == code.as_str()) else {
+                panic!("docs/API.md does not list '{}'", code.as_str());
+            };
+            let expected = code.status().as_u16().to_string();
+            assert!(
+                status.contains(&expected) || *code == Code::ScriptRejected,
+                "docs/API.md gives '{}' status {status}, not {expected}",
+                code.as_str()
+            );
+        }
+        for (c, _) in &rows {
+            assert!(
+                Code::ALL.iter().any(|k| k.as_str() == *c),
+                "docs/API.md lists '{c}', which is not a code"
+            );
+        }
+    }
+}

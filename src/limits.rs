@@ -1,4 +1,4 @@
-//! Rate limits (API.md §9): each `[[rate_limits]]` entry is a GCRA limiter
+//! Rate limits (docs/API.md §9): each `[[rate_limits]]` entry is a GCRA limiter
 //! (`governor`) keyed by what its scope names — the instance, a role, a user,
 //! an app's API key or a service. A limit of N per period lets N requests
 //! through at once and one more every period/N after that, so a client that

@@ -1,4 +1,4 @@
-//! Query parameters of the table API (API.md §3), from the query string and,
+//! Query parameters of the table API (docs/API.md §3), from the query string and,
 //! for POST-tunnelled requests, from the JSON body — validated against the table.
 
 use crate::config::RequestLimits;

@@ -1,4 +1,4 @@
-//! Authentication: who is calling (API.md §6).
+//! Authentication: who is calling (docs/API.md §6).
 //!
 //! [`authenticate`] runs before every `/api` route. It reads the credentials
 //! (a session token and/or an API key, each accepted three ways), resolves

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-/// Per-call limits (API.md §7: 100 ms and 32 MiB unless configured).
+/// Per-call limits (docs/API.md §7: 100 ms and 32 MiB unless configured).
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub time: Duration,

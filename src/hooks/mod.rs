@@ -1,4 +1,4 @@
-//! Scripting hooks (API.md §7): JavaScript run before and after a table
+//! Scripting hooks (docs/API.md §7): JavaScript run before and after a table
 //! operation, to validate, reshape or reject it.
 //!
 //! A script belongs to an event named as in DreamFactory,
@@ -428,7 +428,7 @@ fn set(v: &mut Value, path: &[&str], new: Value) {
     *at = new;
 }
 
-/// The event a script sees (API.md §7).
+/// The event a script sees (docs/API.md §7).
 pub fn event(
     name: &str,
     service: &str,

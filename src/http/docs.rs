@@ -1,4 +1,4 @@
-//! `/docs`: Swagger UI over the API descriptions (API.md §8), served from
+//! `/docs`: Swagger UI over the API descriptions (docs/API.md §8), served from
 //! the binary — the assets are vendored from npm's `swagger-ui-dist` (see
 //! `assets/swagger-ui/README.md`), so no CDN is involved.
 //!

@@ -1,4 +1,4 @@
-//! The schema API (API.md §5): the catalog as the caller may see it — the
+//! The schema API (docs/API.md §5): the catalog as the caller may see it — the
 //! tables whose `_schema/{table}` the role may read, without hidden columns.
 
 use crate::auth::Principal;

@@ -1,4 +1,4 @@
-//! `/api/user/session` (API.md §6): log in, show, refresh and log out.
+//! `/api/user/session` (docs/API.md §6): log in, show, refresh and log out.
 
 use crate::auth::{Credentials, Principal, password, token, unauthorized};
 use crate::error::{ApiError, ApiResult, Code};

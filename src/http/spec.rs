@@ -1,4 +1,4 @@
-//! The API description (API.md §8): `GET /api/{service}/_spec` for one
+//! The API description (docs/API.md §8): `GET /api/{service}/_spec` for one
 //! service and `GET /api/_spec` for the whole instance, each as the caller may
 //! see it, in JSON or (`?format=yaml`) YAML.
 

@@ -1,4 +1,4 @@
-//! OpenAPI 3.1 descriptions (API.md §8), generated from the live catalog:
+//! OpenAPI 3.1 descriptions (docs/API.md §8), generated from the live catalog:
 //! one typed record schema per table, the query parameters, a request body per
 //! verb, the error envelope and the security schemes.
 //!
@@ -310,7 +310,7 @@ fn json_content(schema: Value) -> Value {
     json!({"application/json": {"schema": schema}})
 }
 
-/// The query parameters of the table API (API.md §3).
+/// The query parameters of the table API (docs/API.md §3).
 fn parameters() -> Map<String, Value> {
     let p = |name: &str, schema: Value, description: &str| {
         (

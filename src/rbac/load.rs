@@ -1,5 +1,5 @@
 //! Reading `policies/`: `model.conf` (casbin's model; the shipped one when the
-//! file is absent) and `policy.csv` (the rules of API.md §6), validated line
+//! file is absent) and `policy.csv` (the rules of docs/API.md §6), validated line
 //! by line. A file with any bad line is rejected whole, so a half-understood
 //! policy never goes live.
 

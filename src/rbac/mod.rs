@@ -1,4 +1,4 @@
-//! Authorization (API.md §6): casbin decides whether a role may use a verb on a
+//! Authorization (docs/API.md §6): casbin decides whether a role may use a verb on a
 //! resource; Gatehouse adds the row filters (`p2`) and hidden columns (`p3`)
 //! of the role and every role it inherits.
 //!

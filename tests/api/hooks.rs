@@ -1,4 +1,4 @@
-//! Scripting hooks (API.md §7), each capability and each limit, through the
+//! Scripting hooks (docs/API.md §7), each capability and each limit, through the
 //! whole HTTP stack: the same scripts on every engine, hostile scripts, files
 //! hot-reloaded and records in the system store.
 

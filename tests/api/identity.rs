@@ -1,4 +1,4 @@
-//! Identity (API.md §6): users, sessions, apps and API keys — every way of
+//! Identity (docs/API.md §6): users, sessions, apps and API keys — every way of
 //! sending a credential, and every way one stops working.
 
 use crate::common::{ADMIN_KEY, Engine, TestApp, TestDb, fresh_db};

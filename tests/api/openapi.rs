@@ -1,4 +1,4 @@
-//! OpenAPI documents (API.md §8): valid OpenAPI 3.1 by an independent
+//! OpenAPI documents (docs/API.md §8): valid OpenAPI 3.1 by an independent
 //! validator, stable (snapshot), and shaped by the caller's role.
 
 use crate::common::{Engine, TestApp, env_url, fresh_db};

@@ -1,4 +1,4 @@
-//! Authorization (API.md §6, §9): an allow/deny matrix from a real policy
+//! Authorization (docs/API.md §6, §9): an allow/deny matrix from a real policy
 //! file, row filters and hidden columns on every engine, hot reload, the
 //! policy endpoints, rate limits and CORS.
 

@@ -1,4 +1,4 @@
-//! Service administration (API.md §2) and request-wide behaviour, against real databases.
+//! Service administration (docs/API.md §2) and request-wide behaviour, against real databases.
 
 use crate::common::{Engine, TestApp, fresh_db, server_url};
 use axum::http::StatusCode;

@@ -7,7 +7,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// The API type of a column (API.md §5). Engines map their native types onto it.
+/// The API type of a column (docs/API.md §5). Engines map their native types onto it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ApiType {

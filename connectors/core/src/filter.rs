@@ -1,4 +1,4 @@
-//! The filter language of API.md §4: a lexer, a recursive-descent parser and the
+//! The filter language of docs/API.md §4: a lexer, a recursive-descent parser and the
 //! expression tree every connector translates (to SQL with bound parameters, or
 //! to BSON).
 //!

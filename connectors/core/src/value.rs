@@ -1,4 +1,4 @@
-//! Checks of value forms shared by every connector (API.md §1 value mapping).
+//! Checks of value forms shared by every connector (docs/API.md §1 value mapping).
 //!
 //! These validate the text forms the contract accepts as input, so a bad date
 //! is rejected the same way on an engine that would store anything (SQLite).

@@ -1,4 +1,4 @@
-//! `/api/system/app` (API.md §6, admin): apps and their API keys. A key is
+//! `/api/system/app` (docs/API.md §6, admin): apps and their API keys. A key is
 //! bound to a role, shown once (at creation or regeneration) and stored only
 //! as a SHA-256 hash; deleting the app or setting `active: false` revokes it.
 

@@ -1,4 +1,4 @@
-//! `/api/system/event_script` (API.md §7, admin): hook scripts kept in the
+//! `/api/system/event_script` (docs/API.md §7, admin): hook scripts kept in the
 //! system store, so they reach every instance sharing it. A record replaces a
 //! `scripts/` file of the same event; files are listed here too but are
 //! changed in their folder. A script must compile to be saved.

@@ -1,4 +1,4 @@
-//! `/api/system/service` (API.md §2): register, inspect, change, remove and
+//! `/api/system/service` (docs/API.md §2): register, inspect, change, remove and
 //! refresh services. A change is verified (connect + introspect) before it is
 //! saved, so a failed registration leaves nothing behind.
 

@@ -1,4 +1,4 @@
-//! `/api/system/user` (API.md §6, admin): users with an email, a name, a role,
+//! `/api/system/user` (docs/API.md §6, admin): users with an email, a name, a role,
 //! an active flag and a password kept only as an argon2id hash.
 
 use crate::auth::{Admin, password};

@@ -1,4 +1,4 @@
-//! The table API (API.md §3). [`handle`] is the road every table request walks:
+//! The table API (docs/API.md §3). [`handle`] is the road every table request walks:
 //! service → authorize (casbin) → table → the caller's view of it (row filter,
 //! hidden columns) → pre hooks → parameters and body checks → connector →
 //! post hooks → envelope.
