@@ -48,58 +48,6 @@ pub struct StoredService {
     pub version: i64,
 }
 
-const SCHEMA: &str = r#"
-CREATE TABLE IF NOT EXISTS service (
-    name        TEXT PRIMARY KEY,
-    type        TEXT NOT NULL,
-    label       TEXT,
-    description TEXT,
-    config      TEXT NOT NULL,          -- encrypted JSON
-    version     INTEGER NOT NULL,       -- bumped on every change, polled by instances
-    created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
-    updated_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
-);
-CREATE TABLE IF NOT EXISTS setting (
-    key   TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS user (
-    id            INTEGER PRIMARY KEY AUTOINCREMENT,
-    email         TEXT NOT NULL UNIQUE,    -- stored lower-case
-    name          TEXT,
-    password_hash TEXT NOT NULL,           -- argon2id PHC string
-    role          TEXT NOT NULL,
-    active        INTEGER NOT NULL DEFAULT 1,
-    created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
-    updated_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
-);
-CREATE TABLE IF NOT EXISTS app (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    name        TEXT NOT NULL UNIQUE,
-    description TEXT,
-    role        TEXT NOT NULL,
-    key_hash    TEXT NOT NULL UNIQUE,      -- SHA-256 of the key; the key itself is never stored
-    key_prefix  TEXT NOT NULL,             -- the key's first characters, to recognise it
-    active      INTEGER NOT NULL DEFAULT 1,
-    created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
-    updated_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
-);
-CREATE TABLE IF NOT EXISTS session (
-    id          TEXT PRIMARY KEY,          -- random; the token's `sid`
-    user_id     INTEGER NOT NULL REFERENCES user(id) ON DELETE CASCADE,
-    generation  INTEGER NOT NULL,          -- bumped by a refresh: older tokens stop working
-    created_at  INTEGER NOT NULL,          -- unix seconds
-    expires_at  INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS event_script (
-    name        TEXT PRIMARY KEY,          -- the event, e.g. demo._table.customers.post.pre_process
-    content     TEXT NOT NULL,             -- JavaScript
-    active      INTEGER NOT NULL DEFAULT 1,
-    created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
-    updated_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
-);
-"#;
-
 impl Store {
     /// Opens (or creates) the store; `credential_ttl` is how long a resolved
     /// key or session is remembered (zero: never).
@@ -114,7 +62,16 @@ impl Store {
             .max_connections(4)
             .connect_with(opts)
             .await?;
-        sqlx::raw_sql(SCHEMA).execute(&pool).await?;
+        // The store's migrations (`migrations/system/`), applied in order,
+        // each in a transaction: two instances of different versions sharing
+        // a store never meet a half-changed schema. A store migrated by a
+        // newer version is used as it is (migrations only add).
+        let mut migrator = sqlx::migrate!("./migrations/system");
+        migrator.set_ignore_missing(true);
+        migrator
+            .run(&pool)
+            .await
+            .map_err(|e| sqlx::Error::Migrate(Box::new(e)))?;
         Ok(Store {
             pool,
             apps_by_key: Arc::new(TtlCache::new(credential_ttl)),
@@ -627,4 +584,77 @@ impl EventScript {
 /// Whether a store error is a UNIQUE constraint (a duplicate email or app name).
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn tables(store: &Store) -> Vec<String> {
+        sqlx::query_scalar("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A new store gets every migration, recorded; opening it again applies
+    /// nothing twice; a store made before migrations existed is taken as it is.
+    #[tokio::test]
+    async fn the_store_is_made_by_its_migrations() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let store = Store::open(dir.path(), Duration::ZERO)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let made = tables(&store).await;
+        for t in [
+            "_sqlx_migrations",
+            "app",
+            "event_script",
+            "service",
+            "session",
+            "user",
+        ] {
+            assert!(made.iter().any(|m| m == t), "{t} missing from {made:?}");
+        }
+        let applied: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&store.pool)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(applied, 1);
+        store.close().await;
+        let again = Store::open(dir.path(), Duration::ZERO)
+            .await
+            .unwrap_or_else(|e| panic!("opened twice: {e}"));
+        again.close().await;
+
+        // a store of the first wave: the same tables, no migration table
+        let old = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let opts = SqliteConnectOptions::new()
+            .filename(old.path().join("system.sqlite"))
+            .create_if_missing(true);
+        let pool = SqlitePoolOptions::new()
+            .connect_with(opts)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let first_wave = include_str!("../../migrations/system/0001_initial.sql");
+        sqlx::raw_sql(first_wave)
+            .execute(&pool)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        sqlx::query("INSERT INTO setting (key, value) VALUES ('kept', 'yes')")
+            .execute(&pool)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        pool.close().await;
+        let store = Store::open(old.path(), Duration::ZERO)
+            .await
+            .unwrap_or_else(|e| panic!("a first-wave store: {e}"));
+        let kept: String = sqlx::query_scalar("SELECT value FROM setting WHERE key = 'kept'")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(kept, "yes");
+        store.close().await;
+    }
 }
