@@ -13,16 +13,42 @@ use std::sync::Arc;
 /// Rows per query when an export pages through [`Connector::select`].
 pub const EXPORT_PAGE: u64 = 1000;
 
-/// What an engine can do. The router consults this before calling a connector,
-/// so an unsupported operation is answered (501) in one place.
+/// What an engine cannot do as every other can. The router consults this
+/// before calling a connector (`http/table/read.rs`), so an unsupported use is
+/// answered (501 `not_implemented`) in one place and no connector has to
+/// refuse it deep in its own code. A flag belongs here only if some engine
+/// lacks it and the router reads it; coming features (related records,
+/// aggregates, procedures) add theirs here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Capabilities {
-    /// Multi-record writes can be made atomic.
-    pub transactions: bool,
-    /// `NULLS FIRST` / `NULLS LAST` in ordering.
-    pub nulls_ordering: bool,
-    /// `LIKE` patterns (`%`, `_`) in filters.
-    pub like: bool,
+    /// Where NULLs may be put when sorting.
+    pub nulls: NullsOrder,
+}
+
+/// Where an engine can put NULLs when it sorts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NullsOrder {
+    /// First or last, as asked (natively, or emulated by the SQL dialect).
+    Either,
+    /// Only as the lowest values: first ascending, last descending (MongoDB).
+    Lowest,
+}
+
+impl NullsOrder {
+    /// Whether a sort `descending` can put NULLs first (`nulls_first`) or last.
+    pub fn can(self, descending: bool, nulls_first: bool) -> bool {
+        match self {
+            NullsOrder::Either => true,
+            NullsOrder::Lowest => nulls_first != descending,
+        }
+    }
+}
+
+impl Capabilities {
+    /// What the SQL engines can do (each emulates what it lacks natively).
+    pub const SQL: Capabilities = Capabilities {
+        nulls: NullsOrder::Either,
+    };
 }
 
 /// The part of a service's configuration a connector needs.

@@ -17,7 +17,7 @@ pub mod request;
 pub mod value;
 
 pub use catalog::{ApiType, Catalog, Column, ForeignKey, Related, Table, TableKind};
-pub use connector::{Capabilities, ConnectionConfig, Connector};
+pub use connector::{Capabilities, ConnectionConfig, Connector, NullsOrder};
 pub use error::{ConnectorError, ErrorKind};
 pub use export::{ExportFormat, ExportStream};
 pub use filter::{Expr, FilterError};

@@ -31,11 +31,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub const CAPABILITIES: Capabilities = Capabilities {
-    // by compensation (see the module docs)
-    transactions: true,
-    // only where it is MongoDB's own order (nulls lowest); checked per request
-    nulls_ordering: true,
-    like: true,
+    // MongoDB sorts null (and missing) fields as the lowest values
+    nulls: gatehouse_core::NullsOrder::Lowest,
 };
 
 /// Opens a client on `cfg.url` (`mongodb://user:pass@host:27017/database`);
@@ -176,21 +173,8 @@ fn returning_fields(t: &Table, asked: &[String]) -> Vec<String> {
 fn sort_doc(order: &[OrderBy]) -> Result<Document, ConnectorError> {
     let mut sort = Document::new();
     for o in order {
-        // MongoDB orders null (and missing) lowest: first ascending, last descending.
-        if let Some(first) = o.nulls_first
-            && first == o.descending
-        {
-            return Err(ConnectorError::public(
-                ErrorKind::InvalidInput,
-                format!(
-                    "MongoDB orders nulls {} when sorting '{}' {}",
-                    if o.descending { "last" } else { "first" },
-                    o.field,
-                    if o.descending { "desc" } else { "asc" }
-                ),
-            )
-            .with_field(&o.field));
-        }
+        // nulls are lowest; a request for another order was refused by the
+        // router (Capabilities::nulls)
         sort.insert(o.field.clone(), if o.descending { -1 } else { 1 });
     }
     Ok(sort)

@@ -26,12 +26,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub const CAPABILITIES: Capabilities = Capabilities {
-    transactions: true,
-    // emulated by the dialect
-    nulls_ordering: true,
-    like: true,
-};
+pub const CAPABILITIES: Capabilities = Capabilities::SQL;
 
 /// The session's SQL mode, set on every connection: strict (a bad value is an
 /// error, not a silent truncation) and without NO_BACKSLASH_ESCAPES, which the

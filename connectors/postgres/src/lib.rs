@@ -82,11 +82,7 @@ impl Backend for Pg {
     }
 }
 
-pub const CAPABILITIES: Capabilities = Capabilities {
-    transactions: true,
-    nulls_ordering: true,
-    like: true,
-};
+pub const CAPABILITIES: Capabilities = Capabilities::SQL;
 
 fn classify_connect(db: &dyn DatabaseError) -> Option<&'static str> {
     match code(db).as_str() {

@@ -24,11 +24,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Mutex, Weak};
 use std::time::Duration;
 
-pub const CAPABILITIES: Capabilities = Capabilities {
-    transactions: true,
-    nulls_ordering: true,
-    like: true,
-};
+pub const CAPABILITIES: Capabilities = Capabilities::SQL;
 
 /// Opens a pool on `cfg.url` (`sqlite://path/to/file.db`) and checks the file is a database.
 pub async fn connect(cfg: &ConnectionConfig) -> Result<Arc<dyn Connector>, ConnectorError> {

@@ -26,12 +26,7 @@ use tiberius::{AuthMethod, Client, ColumnData, Config, EncryptionLevel, FromSql,
 use tokio::net::TcpStream;
 use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
 
-pub const CAPABILITIES: Capabilities = Capabilities {
-    transactions: true,
-    // emulated by the dialect
-    nulls_ordering: true,
-    like: true,
-};
+pub const CAPABILITIES: Capabilities = Capabilities::SQL;
 
 type Conn = Client<Compat<TcpStream>>;
 

@@ -199,13 +199,24 @@ impl List {
         let view = &access.view;
         let mut filter = p.filter(view)?;
         let order = p.order(view)?;
-        if order.iter().any(|o| o.nulls_first.is_some())
-            && !service.connector.capabilities().nulls_ordering
+        let nulls = service.connector.capabilities().nulls;
+        if let Some(o) = order
+            .iter()
+            .find(|o| o.nulls_first.is_some_and(|f| !nulls.can(o.descending, f)))
         {
+            let (dir, place) = if o.descending {
+                ("desc", "last")
+            } else {
+                ("asc", "first")
+            };
             return Err(ApiError::new(
                 Code::NotImplemented,
-                "this database cannot order nulls first or last",
-            ));
+                format!(
+                    "this database sorts nulls as the lowest values: '{} {dir}' puts them {place}",
+                    o.field
+                ),
+            )
+            .with_context(json!({"parameter": "order", "field": o.field})));
         }
         let ids = match requested_ids(view, p)? {
             Some((key, ids)) => {
