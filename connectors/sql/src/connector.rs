@@ -3,7 +3,7 @@
 //! rows, open a transaction, introspect — and everything else (translation,
 //! batches, atomicity, not-found checks) lives here.
 
-use crate::ast::{Cond, Count, OutCol, Output, Query, Select, Statement};
+use crate::ast::{OutCol, Output, Query, Statement};
 use crate::dialect::{Dialect, Printer, ReturningStyle};
 use crate::translate;
 use async_trait::async_trait;
@@ -121,25 +121,6 @@ fn outcome(rows: Result<Vec<Record>, ConnectorError>, expect_row: bool) -> ItemO
         Ok(rows) => ItemOutcome::Done(rows),
         Err(e) => ItemOutcome::Failed(e),
     }
-}
-
-/// The `SELECT` of a request whose filter is already translated; `cells`:
-/// read as cells where the dialect can (streaming).
-fn select_of(
-    req: &SelectRequest,
-    filter: Option<Cond>,
-    cells: bool,
-) -> Result<Statement, ConnectorError> {
-    let t = &req.table;
-    Ok(Statement::Select(Select {
-        table: translate::table_ref(t),
-        columns: translate::out_cols(t, &req.fields)?,
-        filter,
-        order: translate::order(t, &req.order)?,
-        limit: req.limit,
-        offset: req.offset,
-        cells,
-    }))
 }
 
 /// `record` restricted to `cols`, in that order (the columns it lacks are left out).
@@ -510,10 +491,7 @@ impl<D: SqlDriver> Connector for SqlConnector<D> {
         let count = if req.count == CountMode::None {
             None
         } else {
-            let q = self.print(&Statement::Count(Count {
-                table: translate::table_ref(t),
-                filter: filter.clone(),
-            }))?;
+            let q = self.print(&translate::count_of(req, filter.clone()))?;
             Some(self.driver.count(&q).await?)
         };
         if req.count == CountMode::Only {
@@ -522,7 +500,7 @@ impl<D: SqlDriver> Connector for SqlConnector<D> {
                 count,
             });
         }
-        let q = self.print(&select_of(req, filter, false)?)?;
+        let q = self.print(&translate::select_of(req, filter, false)?)?;
         let rows = self.driver.rows(&q).await?;
         Ok(SelectResult { rows, count })
     }
@@ -531,7 +509,7 @@ impl<D: SqlDriver> Connector for SqlConnector<D> {
     /// otherwise pages of [`select`](Connector::select).
     fn export(self: Arc<Self>, req: SelectRequest, format: ExportFormat) -> ExportStream {
         let stmt = translate::opt_cond(req.filter.as_ref(), &req.table)
-            .and_then(|filter| select_of(&req, filter, true));
+            .and_then(|filter| translate::select_of(&req, filter, true));
         let q = match stmt.and_then(|stmt| self.print(&stmt)) {
             Ok(q) => q,
             Err(e) => return Box::pin(futures_util::stream::once(async move { Err(e) })),

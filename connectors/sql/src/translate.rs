@@ -4,8 +4,36 @@
 use crate::ast::*;
 use crate::convert::{escape_like, param, text_param};
 use gatehouse_core::filter::{Expr, Field, Operand, TextMatch};
-use gatehouse_core::{Column, ConnectorError, ErrorKind, OrderBy, Record, Table};
+use gatehouse_core::{Column, ConnectorError, ErrorKind, OrderBy, Record, SelectRequest, Table};
 use serde_json::Value;
+
+/// The `SELECT` of a read whose filter is already translated (it is also
+/// the count's, so it is translated once); `cells`: read as cells where the
+/// dialect can (streaming).
+pub fn select_of(
+    req: &SelectRequest,
+    filter: Option<Cond>,
+    cells: bool,
+) -> Result<Statement, ConnectorError> {
+    let t = &req.table;
+    Ok(Statement::Select(Select {
+        table: table_ref(t),
+        columns: out_cols(t, &req.fields)?,
+        filter,
+        order: order(t, &req.order)?,
+        limit: req.limit,
+        offset: req.offset,
+        cells,
+    }))
+}
+
+/// The count of the rows a read's (translated) filter selects.
+pub fn count_of(req: &SelectRequest, filter: Option<Cond>) -> Statement {
+    Statement::Count(Count {
+        table: table_ref(&req.table),
+        filter,
+    })
+}
 
 pub fn table_ref(t: &Table) -> TableRef {
     TableRef {
