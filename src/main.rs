@@ -21,32 +21,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API.
-    Serve {
-        /// TOML configuration file (docs/CONFIGURATION.md).
-        #[arg(long, env = "GATEHOUSE_CONFIG")]
-        config: Option<PathBuf>,
-        /// Address to listen on [default: 127.0.0.1:8080].
-        #[arg(long, env = "GATEHOUSE_LISTEN")]
-        listen: Option<SocketAddr>,
-        /// Data directory (system store, secret key, demo database) [default: ./gatehouse-data].
-        #[arg(long, env = "GATEHOUSE_DATA_DIR")]
-        data_dir: Option<PathBuf>,
-        /// Mount the bundled demo shop database as service `demo`.
-        #[arg(long, env = "GATEHOUSE_DEMO", value_parser = clap::builder::BoolishValueParser::new())]
-        demo: bool,
-        /// Folder of casbin policies [default: ./policies].
-        #[arg(long, env = "GATEHOUSE_POLICIES_DIR")]
-        policies_dir: Option<PathBuf>,
-        /// Folder of hook scripts [default: ./scripts].
-        #[arg(long, env = "GATEHOUSE_SCRIPTS_DIR")]
-        scripts_dir: Option<PathBuf>,
-        /// Log format: text or json.
-        #[arg(long, env = "GATEHOUSE_LOG_FORMAT")]
-        log_format: Option<String>,
-        /// Which requests the access log records [default: errors].
-        #[arg(long, env = "GATEHOUSE_ACCESS_LOG", value_enum)]
-        access_log: Option<AccessLog>,
-    },
+    Serve(ServeArgs),
     /// Policy file tools.
     Policy {
         #[command(subcommand)]
@@ -54,9 +29,37 @@ enum Command {
     },
 }
 
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// TOML configuration file (docs/CONFIGURATION.md).
+    #[arg(long, env = "GATEHOUSE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "GATEHOUSE_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Data directory (system store, secret key, demo database) [default: ./gatehouse-data].
+    #[arg(long, env = "GATEHOUSE_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Mount the bundled demo shop database as service `demo`.
+    #[arg(long, env = "GATEHOUSE_DEMO", value_parser = clap::builder::BoolishValueParser::new())]
+    demo: bool,
+    /// Folder of casbin policies [default: ./policies].
+    #[arg(long, env = "GATEHOUSE_POLICIES_DIR")]
+    policies_dir: Option<PathBuf>,
+    /// Folder of hook scripts [default: ./scripts].
+    #[arg(long, env = "GATEHOUSE_SCRIPTS_DIR")]
+    scripts_dir: Option<PathBuf>,
+    /// Log format: text or json.
+    #[arg(long, env = "GATEHOUSE_LOG_FORMAT")]
+    log_format: Option<String>,
+    /// Which requests the access log records [default: errors].
+    #[arg(long, env = "GATEHOUSE_ACCESS_LOG", value_enum)]
+    access_log: Option<AccessLog>,
+}
+
 #[derive(Subcommand)]
 enum PolicyCommand {
-    /// Ends policy.csv with a seal line (its SHA-256), written by rename: a
+    /// Starts policy.csv with a seal line (the SHA-256 of the rest), written by rename: a
     /// running instance refuses the file if it is ever cut short or edited
     /// without sealing again.
     Seal {
@@ -90,31 +93,21 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let (config, listen, data_dir, demo, policies_dir, scripts_dir, log_format, access_log) =
-        match Cli::parse().command {
-            Command::Serve {
-                config,
-                listen,
-                data_dir,
-                demo,
-                policies_dir,
-                scripts_dir,
-                log_format,
-                access_log,
-            } => (
-                config,
-                listen,
-                data_dir,
-                demo,
-                policies_dir,
-                scripts_dir,
-                log_format,
-                access_log,
-            ),
-            Command::Policy {
-                command: PolicyCommand::Seal { policies_dir },
-            } => return seal_policy(&policies_dir),
-        };
+    let ServeArgs {
+        config,
+        listen,
+        data_dir,
+        demo,
+        policies_dir,
+        scripts_dir,
+        log_format,
+        access_log,
+    } = match Cli::parse().command {
+        Command::Serve(args) => args,
+        Command::Policy {
+            command: PolicyCommand::Seal { policies_dir },
+        } => return seal_policy(&policies_dir),
+    };
     let mut cfg = match &config {
         Some(path) => Config::from_file(path).map_err(anyhow::Error::msg)?,
         None => Config::default(),

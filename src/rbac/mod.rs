@@ -486,7 +486,11 @@ impl Policy {
                 true
             }
             Err(e) => {
-                tracing::error!(error = %e, "policy rejected; the previous policy stays in force");
+                if status.loaded_at.is_some() {
+                    tracing::error!(error = %e, "policy rejected; the previous policy stays in force");
+                } else {
+                    tracing::error!(error = %e, "policy rejected; every role but admin is denied until it loads");
+                }
                 status.error = Some(e);
                 status.failed_at = Some(now_text());
                 false

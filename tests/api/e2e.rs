@@ -5,6 +5,20 @@ use serde_json::{Value, json};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Waits until the binary at `base` answers `/health`.
+async fn until_healthy(client: &reqwest::Client, base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !client
+        .get(format!("{base}/health"))
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
+        assert!(Instant::now() < deadline, "the server did not come up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -38,19 +52,7 @@ async fn the_binary_registers_postgres_and_serves_it_at_once() {
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if client
-            .get(format!("{base}/health"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the server did not come up");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    until_healthy(&client, &base).await;
     let r = client
         .post(format!("{base}/api/system/service"))
         .header("X-API-Key", "e2e-key")
@@ -221,16 +223,7 @@ async fn idle_and_half_sent_connections_do_not_starve_other_clients() {
         .pool_max_idle_per_host(0)
         .build()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !client
-        .get(format!("{base}/health"))
-        .send()
-        .await
-        .is_ok_and(|r| r.status().is_success())
-    {
-        assert!(Instant::now() < deadline, "the server did not come up");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    until_healthy(&client, &base).await;
     let mut idle = Vec::new();
     for i in 0..1100 {
         let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
