@@ -92,6 +92,24 @@ async fn the_document_shows_what_the_role_may_do() {
     );
 }
 
+/// The whole instance document, system half included, as a snapshot: a
+/// change to any system route's description shows in review.
+#[tokio::test]
+async fn the_instance_document_is_stable() {
+    let Some(db) = fresh_db(Engine::Sqlite, None).await else {
+        return;
+    };
+    let app = TestApp::new().await;
+    app.register("shop", &db).await;
+    let r = app.call("GET /api/_spec", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    validate(&r.json);
+    insta::assert_snapshot!(
+        "sqlite_instance",
+        serde_json::to_string_pretty(&r.json).unwrap()
+    );
+}
+
 #[tokio::test]
 async fn the_instance_document_has_every_service_and_the_system_api() {
     let (Some(a), Some(b)) = (
