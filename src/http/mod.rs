@@ -23,63 +23,58 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::HeaderValue;
 use axum::http::{HeaderName, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+/// The system API — `/api/system/*` and `/api/user/session` — as a router
+/// that also describes itself: each handler's `#[utoipa::path]` gives its
+/// route and its operation, so the document (`openapi::system`) cannot list a
+/// route the router lacks, or miss one.
+pub fn system_routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(
+            session::show,
+            session::login,
+            session::refresh,
+            session::logout
+        ))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::get, users::update, users::delete))
+        // PUT is PATCH for users (DreamFactory clients send both); one
+        // operation in the document
+        .route("/system/user/{id}", put(users::update))
+        .routes(routes!(apps::list, apps::create))
+        .routes(routes!(apps::get, apps::update, apps::delete))
+        .routes(routes!(apps::regenerate))
+        .routes(routes!(event_scripts::list))
+        .routes(routes!(
+            event_scripts::get,
+            event_scripts::create,
+            event_scripts::replace,
+            event_scripts::update,
+            event_scripts::delete
+        ))
+        .routes(routes!(policy::show))
+        .routes(routes!(policy::check))
+        .routes(routes!(services::list, services::create))
+        .routes(routes!(services::get, services::update, services::delete))
+        .routes(routes!(services::refresh))
+}
 
 /// The `/api` routes; mounted at `/api` and at its alias `/api/v2`. Every one
 /// of them is behind `auth::authenticate`.
 fn api_routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
+    let (system, _) = system_routes().split_for_parts();
     Router::new()
         .route("/", get(list_services))
         .route("/_spec", get(spec::instance))
-        .route(
-            "/user/session",
-            get(session::show)
-                .post(session::login)
-                .put(session::refresh)
-                .delete(session::logout),
-        )
-        .route("/system/user", get(users::list).post(users::create))
-        .route(
-            "/system/user/{id}",
-            get(users::get)
-                .patch(users::update)
-                .put(users::update)
-                .delete(users::delete),
-        )
-        .route("/system/app", get(apps::list).post(apps::create))
-        .route(
-            "/system/app/{id}",
-            get(apps::get).patch(apps::update).delete(apps::delete),
-        )
-        .route("/system/app/{id}/_regenerate", post(apps::regenerate))
-        .route("/system/event_script", get(event_scripts::list))
-        .route(
-            "/system/event_script/{name}",
-            get(event_scripts::get)
-                .post(event_scripts::create)
-                .put(event_scripts::replace)
-                .patch(event_scripts::update)
-                .delete(event_scripts::delete),
-        )
-        .route("/system/policy", get(policy::show))
-        .route("/system/policy/check", get(policy::check))
-        .route(
-            "/system/service",
-            get(services::list).post(services::create),
-        )
-        .route(
-            "/system/service/{name}",
-            get(services::get)
-                .patch(services::update)
-                .delete(services::delete),
-        )
-        .route("/system/service/{name}/_refresh", post(services::refresh))
+        .merge(system)
         .route("/{service}", get(service_resources))
         .route("/{service}/_table", get(table::list_tables))
         .route(

@@ -77,42 +77,14 @@ pub struct LoginInput {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Gatehouse system API"),
-    paths(
-        crate::http::admin::services::list,
-        crate::http::admin::services::get,
-        crate::http::admin::services::create,
-        crate::http::admin::services::update,
-        crate::http::admin::services::delete,
-        crate::http::admin::services::refresh,
-        crate::http::admin::users::list,
-        crate::http::admin::users::get,
-        crate::http::admin::users::create,
-        crate::http::admin::users::update,
-        crate::http::admin::users::delete,
-        crate::http::admin::apps::list,
-        crate::http::admin::apps::get,
-        crate::http::admin::apps::create,
-        crate::http::admin::apps::update,
-        crate::http::admin::apps::regenerate,
-        crate::http::admin::apps::delete,
-        crate::http::admin::policy::show,
-        crate::http::admin::policy::check,
-        crate::http::admin::event_scripts::list,
-        crate::http::admin::event_scripts::get,
-        crate::http::admin::event_scripts::create,
-        crate::http::admin::event_scripts::replace,
-        crate::http::admin::event_scripts::update,
-        crate::http::admin::event_scripts::delete,
-        crate::http::session::login,
-        crate::http::session::show,
-        crate::http::session::refresh,
-        crate::http::session::logout,
-    ),
     components(schemas(crate::system::store::User, crate::system::store::App))
 )]
 pub struct SystemApi;
 
-/// The system API's document, as JSON.
+/// The system API's document, as JSON: the operations the router serves
+/// (`http::system_routes`), with the title and shared schemas above.
 pub fn document() -> serde_json::Value {
-    serde_json::to_value(SystemApi::openapi()).unwrap_or_default()
+    let mut api = SystemApi::openapi();
+    api.merge(crate::http::system_routes().into_openapi());
+    serde_json::to_value(api).unwrap_or_default()
 }
