@@ -147,6 +147,10 @@ impl Backend for My {
         }
     }
 
+    fn refused(db: &dyn DatabaseError) -> Option<&'static str> {
+        classify_connect(db)
+    }
+
     fn simple<'c>(
         conn: &'c mut MySqlConnection,
         sql: &'static str,
@@ -165,14 +169,6 @@ impl Backend for My {
             _ => false,
         }
     }
-}
-
-/// A connection from `pool`; why there is none, in the shared kinds.
-async fn lease(pool: &Pool) -> Result<Lease, ConnectorError> {
-    Lease::of(pool).await.map_err(|e| match e {
-        pool::Unavailable::Connect(e) => connect_error(e, classify_connect),
-        pool::Unavailable::Pool(why) => ConnectorError::new(ErrorKind::Unavailable, why),
-    })
 }
 
 struct Driver {
@@ -239,33 +235,33 @@ impl SqlDriver for Driver {
     }
 
     async fn records(&self, q: &Query) -> Result<Vec<Record>, ConnectorError> {
-        let mut lease = lease(&self.pool).await?;
+        let mut lease = Lease::of(&self.pool).await?;
         let rows = bind(q).fetch_all(lease.conn()).await;
         decode_rows(lease.settle(rows).map_err(err)?, &q.output)
     }
 
     async fn count(&self, q: &Query) -> Result<u64, ConnectorError> {
-        let mut lease = lease(&self.pool).await?;
+        let mut lease = Lease::of(&self.pool).await?;
         let row = bind(q).fetch_one(lease.conn()).await;
         let n: i64 = lease.settle(row).map_err(err)?.try_get(0).map_err(err)?;
         Ok(n.max(0) as u64)
     }
 
     async fn begin(&self) -> Result<Box<dyn SqlTransaction>, ConnectorError> {
-        let lease = lease(&self.pool).await?;
+        let lease = Lease::of(&self.pool).await?;
         Ok(Box::new(Tx(pool::TxLease::begin(lease)
             .await
             .map_err(err)?)))
     }
 
     async fn introspect(&self) -> Result<Catalog, ConnectorError> {
-        let mut lease = lease(&self.pool).await?;
+        let mut lease = Lease::of(&self.pool).await?;
         let catalog = introspect(lease.conn()).await;
         lease.settle(catalog).map_err(err)
     }
 
     async fn ping(&self) -> Result<(), ConnectorError> {
-        let mut lease = lease(&self.pool).await?;
+        let mut lease = Lease::of(&self.pool).await?;
         let pong = lease.conn().ping().await;
         lease.settle(pong).map_err(err)
     }

@@ -61,6 +61,10 @@ impl Backend for Pg {
         conn.clear_cached_statements().await
     }
 
+    fn refused(db: &dyn DatabaseError) -> Option<&'static str> {
+        classify_connect(db)
+    }
+
     fn simple<'c>(
         conn: &'c mut PgConnection,
         sql: &'static str,
@@ -130,19 +134,7 @@ struct Driver {
     schemas: Vec<String>,
 }
 
-/// A connection from `pool`; why there is none, in the shared kinds.
-async fn lease(pool: &Pool) -> Result<Lease, ConnectorError> {
-    Lease::of(pool).await.map_err(|e| match e {
-        pool::Unavailable::Connect(e) => connect_error(e, classify_connect),
-        pool::Unavailable::Pool(why) => ConnectorError::new(ErrorKind::Unavailable, why),
-    })
-}
-
 impl Driver {
-    async fn lease(&self) -> Result<Lease, ConnectorError> {
-        lease(&self.pool).await
-    }
-
     /// `op` on a leased connection, with the lease for what follows. A
     /// connection that turns out broken (the server restarted, a network
     /// cut) is dropped and `op` tried once more on another: only for what is
@@ -153,7 +145,7 @@ impl Driver {
     ) -> Result<(Lease, T), ConnectorError> {
         let mut retried = false;
         loop {
-            let mut lease = self.lease().await?;
+            let mut lease = Lease::of(&self.pool).await?;
             let done = op(lease.conn()).await;
             match lease.settle(done) {
                 Ok(v) => return Ok((lease, v)),
@@ -243,7 +235,7 @@ impl SqlDriver for Driver {
     }
 
     async fn records(&self, q: &Query) -> Result<Vec<Record>, ConnectorError> {
-        let mut lease = self.lease().await?;
+        let mut lease = Lease::of(&self.pool).await?;
         let rows = bind(q).fetch_all(lease.conn()).await;
         decode(&lease.settle(rows).map_err(err)?, &q.output)
     }
@@ -251,7 +243,7 @@ impl SqlDriver for Driver {
     /// Once a connection was had, a connection failure leaves the write's
     /// outcome unknown (it commits by itself).
     async fn write(&self, q: &Query) -> Result<Vec<Record>, ConnectorError> {
-        let mut lease = self.lease().await?;
+        let mut lease = Lease::of(&self.pool).await?;
         let rows = bind(q).fetch_all(lease.conn()).await;
         let rows = lease.settle(rows).map_err(|e| {
             let sent = Pg::broken(&e);
@@ -283,7 +275,7 @@ impl SqlDriver for Driver {
     }
 
     async fn introspect(&self) -> Result<Catalog, ConnectorError> {
-        let mut lease = self.lease().await?;
+        let mut lease = Lease::of(&self.pool).await?;
         let rows = CatalogRows::read(lease.conn(), &self.schemas).await;
         let rows = lease.settle(rows).map_err(err)?;
         drop(lease);
@@ -301,7 +293,7 @@ impl SqlDriver for Driver {
     }
 
     async fn ping(&self) -> Result<(), ConnectorError> {
-        let mut lease = self.lease().await?;
+        let mut lease = Lease::of(&self.pool).await?;
         let pong = lease.conn().ping().await;
         lease.settle(pong).map_err(err)
     }
@@ -322,7 +314,7 @@ impl SqlDriver for Driver {
         let pool = self.pool.clone();
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, ConnectorError>>(4);
         tokio::spawn(async move {
-            let mut lease = match lease(&pool).await {
+            let mut lease = match Lease::of(&pool).await {
                 Ok(lease) => lease,
                 Err(e) => {
                     let _ = tx.send(Err(e)).await;

@@ -17,7 +17,9 @@
 //! for it to be cancelled ([`Backend::cancel`]: `pg_cancel_backend` or `KILL
 //! QUERY` on a connection of its own, SQLite's interrupt).
 
+use crate::sqlx_support::connect_error;
 use deadpool::managed::{self, Metrics, Object, PoolError, RecycleError, RecycleResult};
+use gatehouse_core::{ConnectorError, ErrorKind};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,6 +43,11 @@ pub trait Backend: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
     /// Whether an error says the connection, not the statement, failed.
     fn broken(e: &sqlx::Error) -> bool;
+    /// A short reason the server refused a connection (bad password, no
+    /// such database...), for the error a client sees.
+    fn refused(_db: &dyn sqlx::error::DatabaseError) -> Option<&'static str> {
+        None
+    }
     /// Forgets the statements prepared on the connection (after the schema
     /// changed, a prepared statement may describe columns that changed type).
     fn forget_statements(
@@ -140,14 +147,6 @@ pub fn renew<B: Backend>(pool: &Pool<B>) {
         .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
 }
 
-/// Why no connection could be had.
-pub enum Unavailable {
-    /// Opening a connection failed.
-    Connect(sqlx::Error),
-    /// Timed out or closed: the message says which.
-    Pool(String),
-}
-
 /// A connection on loan from the pool.
 pub struct Lease<B: Backend> {
     conn: Object<Manager<B>>,
@@ -158,7 +157,8 @@ pub struct Lease<B: Backend> {
 }
 
 impl<B: Backend> Lease<B> {
-    pub async fn of(pool: &Pool<B>) -> Result<Lease<B>, Unavailable> {
+    /// A connection from `pool`; why there is none, in the shared kinds.
+    pub async fn of(pool: &Pool<B>) -> Result<Lease<B>, ConnectorError> {
         match pool.get().await {
             Ok(mut conn) => {
                 let schema = pool
@@ -180,8 +180,9 @@ impl<B: Backend> Lease<B> {
                     running: false,
                 })
             }
-            Err(PoolError::Backend(e)) => Err(Unavailable::Connect(e)),
-            Err(e) => Err(Unavailable::Pool(e.to_string())),
+            Err(PoolError::Backend(e)) => Err(connect_error(e, B::refused)),
+            // timed out or closed: the message says which
+            Err(e) => Err(ConnectorError::new(ErrorKind::Unavailable, e.to_string())),
         }
     }
 

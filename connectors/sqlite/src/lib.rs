@@ -48,7 +48,7 @@ pub async fn connect(cfg: &ConnectionConfig) -> Result<Arc<dyn Connector>, Conne
     )
     .map_err(ConnectorError::internal)?;
     // A file that is not a database only fails on the first read.
-    let mut probe = lease(&pool).await?;
+    let mut probe = Lease::of(&pool).await?;
     let read = sqlx::query("SELECT COUNT(*) FROM sqlite_schema")
         .fetch_one(probe.conn())
         .await;
@@ -125,14 +125,6 @@ impl Backend for Lite {
     ) -> futures_util::future::BoxFuture<'c, Result<(), sqlx::Error>> {
         Box::pin(async move { sqlx::raw_sql(sql).execute(conn).await.map(|_| ()) })
     }
-}
-
-/// A connection from `pool`; why there is none, in the shared kinds.
-async fn lease(pool: &Pool) -> Result<Lease, ConnectorError> {
-    Lease::of(pool).await.map_err(|e| match e {
-        pool::Unavailable::Connect(e) => connect_error(e, |_| None),
-        pool::Unavailable::Pool(why) => ConnectorError::new(ErrorKind::Unavailable, why),
-    })
 }
 
 struct Driver {
@@ -212,33 +204,33 @@ impl SqlDriver for Driver {
     }
 
     async fn records(&self, q: &Query) -> Result<Vec<Record>, ConnectorError> {
-        let mut lease = lease(&self.pool).await?;
+        let mut lease = Lease::of(&self.pool).await?;
         let rows = bind(q).fetch_all(lease.conn()).await;
         decode_rows(lease.settle(rows).map_err(err)?, &q.output)
     }
 
     async fn count(&self, q: &Query) -> Result<u64, ConnectorError> {
-        let mut lease = lease(&self.pool).await?;
+        let mut lease = Lease::of(&self.pool).await?;
         let row = bind(q).fetch_one(lease.conn()).await;
         let n: i64 = lease.settle(row).map_err(err)?.try_get(0).map_err(err)?;
         Ok(n.max(0) as u64)
     }
 
     async fn begin(&self) -> Result<Box<dyn SqlTransaction>, ConnectorError> {
-        let lease = lease(&self.pool).await?;
+        let lease = Lease::of(&self.pool).await?;
         Ok(Box::new(Tx(pool::TxLease::begin(lease)
             .await
             .map_err(err)?)))
     }
 
     async fn introspect(&self) -> Result<Catalog, ConnectorError> {
-        let mut lease = lease(&self.pool).await?;
+        let mut lease = Lease::of(&self.pool).await?;
         let catalog = introspect(lease.conn()).await;
         lease.settle(catalog).map_err(err)
     }
 
     async fn ping(&self) -> Result<(), ConnectorError> {
-        let mut lease = lease(&self.pool).await?;
+        let mut lease = Lease::of(&self.pool).await?;
         let pong = lease.conn().ping().await;
         lease.settle(pong).map_err(err)
     }
