@@ -433,12 +433,18 @@ impl Policy {
     /// at a line boundary it parses, and drops rules). Still changing after
     /// [`SETTLE_TRIES`] looks: left to the next change's reload.
     pub async fn reload_when_settled(&self) -> bool {
-        let mut seen = Files::read(&self.dir).ok().map(|f| (f.model, f.policy));
+        let mut seen = Files::read(&self.dir);
         for _ in 0..SETTLE_TRIES {
             tokio::time::sleep(SETTLE).await;
-            let now = Files::read(&self.dir).ok().map(|f| (f.model, f.policy));
-            if now == seen {
-                return self.reload().await;
+            let now = Files::read(&self.dir);
+            let same = match (&now, &seen) {
+                (Ok(a), Ok(b)) => a.model == b.model && a.policy == b.policy,
+                (Err(a), Err(b)) => a.message == b.message,
+                _ => false,
+            };
+            if same {
+                // the files as they settled are the ones loaded
+                return self.apply(now).await;
             }
             seen = now;
         }
@@ -449,8 +455,13 @@ impl Policy {
     /// Reads the folder again; swaps the new set in only if it loads. The
     /// status follows the files: back to the policy in force is "ok" again.
     pub async fn reload(&self) -> bool {
+        self.apply(Files::read(&self.dir)).await
+    }
+
+    /// Swaps in the set `read` builds, if it is complete and loads.
+    async fn apply(&self, read: Result<Files, PolicyError>) -> bool {
         let _one_at_a_time = self.reloads.lock().await;
-        let result = match Files::read(&self.dir).and_then(|f| f.check_complete().map(|()| f)) {
+        let result = match read.and_then(|f| f.check_complete().map(|()| f)) {
             Ok(files) => {
                 let cur = self.current();
                 let unchanged = cur.source == (files.model.clone(), files.policy.clone())
