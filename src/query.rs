@@ -101,11 +101,11 @@ impl Params {
             .collect()
     }
 
-    /// Parameters from a JSON object (as a hook script left them); unknown names are ignored.
-    pub fn from_object(obj: &Map<String, Value>) -> Self {
-        let mut p = Params::default();
-        p.merge_body(obj);
-        p
+    /// The parameters a hook script left (a JSON object) in place of these;
+    /// unknown names are ignored. The limits and the caller stay.
+    pub fn replace(&mut self, obj: &Map<String, Value>) {
+        self.map.clear();
+        self.merge_body(obj);
     }
 
     fn text(&self, name: &str) -> ApiResult<Option<String>> {

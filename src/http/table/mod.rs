@@ -187,8 +187,8 @@ async fn handle(state: &AppState, caller: &Principal, mut op: TableOp) -> ApiRes
     })?;
     let access = Access::of(state, caller, &op.service, &table)?;
     op.read_body().await?;
-    let limits = state.config.limits;
-    op.params.bound_to(limits, rbac::caller_values(caller));
+    op.params
+        .bound_to(state.config.limits, rbac::caller_values(caller));
     // 4. Pre-process hooks: they may reshape the request, answer it, or reject it.
     let scripts = state.hooks.matching(&op.service, &table.name, &op.method);
     if !scripts.pre.is_empty() {
@@ -202,8 +202,7 @@ async fn handle(state: &AppState, caller: &Principal, mut op: TableOp) -> ApiRes
                     op.body = (!p.is_null()).then_some(p);
                 }
                 if let Some(Value::Object(p)) = params {
-                    op.params = Params::from_object(&p);
-                    op.params.bound_to(limits, rbac::caller_values(caller));
+                    op.params.replace(&p);
                 }
             }
         }
