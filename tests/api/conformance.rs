@@ -190,39 +190,13 @@ async fn run(engine: Engine, file: &str) {
     );
 }
 
-macro_rules! conformance {
-    ($($file:ident),* $(,)?) => {$(
-        mod $file {
-            use super::*;
-            #[tokio::test]
-            async fn sqlite() {
-                run(Engine::Sqlite, stringify!($file)).await
-            }
-            #[tokio::test]
-            async fn postgres() {
-                run(Engine::Postgres, stringify!($file)).await
-            }
-            #[tokio::test]
-            async fn mysql() {
-                run(Engine::MySql, stringify!($file)).await
-            }
-            /// Only with GATEHOUSE_TEST_SQLSERVER_URL (a real server; docker/compose.yaml).
-            #[tokio::test]
-            async fn sqlserver() {
-                run(Engine::SqlServer, stringify!($file)).await
-            }
-            #[tokio::test]
-            async fn mongodb() {
-                run(Engine::MongoDb, stringify!($file)).await
-            }
-            #[tokio::test]
-            async fn mongodb_nx() {
-                run(Engine::MongoNx, stringify!($file)).await
-            }
-        }
-    )*};
-}
-
-conformance!(
-    read, filter, write, batch, schema, values, errors, validation
+every_engine!(
+    read => |e| run(e, "read"),
+    filter => |e| run(e, "filter"),
+    write => |e| run(e, "write"),
+    batch => |e| run(e, "batch"),
+    schema => |e| run(e, "schema"),
+    values => |e| run(e, "values"),
+    errors => |e| run(e, "errors"),
+    validation => |e| run(e, "validation"),
 );

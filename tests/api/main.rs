@@ -2,6 +2,7 @@
 //! engine, service administration, and end-to-end runs of the real binary.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[macro_use]
 #[path = "../common/mod.rs"]
 mod common;
 

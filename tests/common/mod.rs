@@ -15,6 +15,43 @@ use tower::ServiceExt;
 
 pub const ADMIN_KEY: &str = "test-admin-key-0123456789";
 
+/// One test per engine for each `name => run`: a module `name` with a test
+/// per engine, each awaiting `run(engine)`. The one list of engines the
+/// per-engine suites (conformance, hardening) run on; a new engine is added
+/// here. SQL Server runs only with GATEHOUSE_TEST_SQLSERVER_URL (a real
+/// server; docker/compose.yaml).
+macro_rules! every_engine {
+    ($($name:ident => $run:expr),* $(,)?) => {$(
+        mod $name {
+            use super::*;
+            #[tokio::test]
+            async fn sqlite() {
+                ($run)(Engine::Sqlite).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                ($run)(Engine::Postgres).await
+            }
+            #[tokio::test]
+            async fn mysql() {
+                ($run)(Engine::MySql).await
+            }
+            #[tokio::test]
+            async fn sqlserver() {
+                ($run)(Engine::SqlServer).await
+            }
+            #[tokio::test]
+            async fn mongodb() {
+                ($run)(Engine::MongoDb).await
+            }
+            #[tokio::test]
+            async fn mongodb_nx() {
+                ($run)(Engine::MongoNx).await
+            }
+        }
+    )*};
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
     Sqlite,
