@@ -210,33 +210,23 @@ async fn bodies_are_read_after_authorization() {
     let Some((app, _db)) = served(Engine::Sqlite, |c| c.max_body_bytes = 1024).await else {
         return;
     };
-    let raw = |body: String, headers: Vec<(&'static str, String)>| {
-        let app = &app;
-        async move {
-            let mut req = axum::http::Request::builder()
-                .method("POST")
-                .uri("/api/svc/_table/customers")
-                .header("content-type", "application/json");
-            for (k, v) in headers {
-                req = req.header(k, v);
-            }
-            let req = req.body(axum::body::Body::from(body)).unwrap();
-            app.send(req).await
-        }
-    };
-    let r = raw("{not json".into(), vec![]).await;
+    let post = "POST /api/svc/_table/customers";
+    let big = "x".repeat(10_000);
+    let r = app.call_raw_with(post, "{not json", &[]).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
-    let r = raw("x".repeat(10_000), vec![]).await;
+    let r = app.call_raw_with(post, &big, &[]).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
     // a role without write access: 403, not 400
     let key = app.api_key("reader").await;
-    let r = raw("{not json".into(), vec![("x-api-key", key)]).await;
+    let r = app
+        .call_raw_with(post, "{not json", &[("x-api-key", key.as_str())])
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
     // the admin still gets the body's errors
-    let r = raw("{not json".into(), vec![("x-api-key", ADMIN_KEY.into())]).await;
+    let r = app.call_raw(post, "{not json").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
     assert_eq!(r.json["error"]["code"], "invalid_json");
-    let r = raw("x".repeat(10_000), vec![("x-api-key", ADMIN_KEY.into())]).await;
+    let r = app.call_raw(post, &big).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.text);
 }
 

@@ -418,17 +418,24 @@ impl TestApp {
         self.send(req.body(body).unwrap()).await
     }
 
-    /// Sends a raw (possibly broken) JSON body.
+    /// Sends a raw (possibly broken) JSON body with the admin key.
     pub async fn call_raw(&self, target: &str, body: &str) -> Reply {
+        self.call_raw_with(target, body, &[("x-api-key", ADMIN_KEY)])
+            .await
+    }
+
+    /// Sends a raw (possibly broken) JSON body with these headers only.
+    pub async fn call_raw_with(&self, target: &str, body: &str, headers: &[(&str, &str)]) -> Reply {
         let (method, path) = target.split_once(' ').unwrap();
-        let req = Request::builder()
+        let mut req = Request::builder()
             .method(Method::from_bytes(method.as_bytes()).unwrap())
             .uri(path)
-            .header("x-api-key", ADMIN_KEY)
-            .header("content-type", "application/json")
-            .body(Body::from(body.to_string()))
-            .unwrap();
-        self.send(req).await
+            .header("content-type", "application/json");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.send(req.body(Body::from(body.to_string())).unwrap())
+            .await
     }
 
     pub async fn send(&self, req: Request<Body>) -> Reply {
