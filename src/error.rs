@@ -223,18 +223,37 @@ impl From<FilterError> for ApiError {
     }
 }
 
+/// The error envelope, as every error answer carries it.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// One of the codes in docs/API.md §11.
+    #[schema(value_type = String)]
+    code: &'static str,
+    status_code: u16,
+    message: String,
+    /// What the error is about: `field`, `index`, `position`, `limit`, …
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    context: Option<Value>,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let mut body = json!({
-            "code": self.code.as_str(),
-            "status_code": status.as_u16(),
-            "message": self.message,
-        });
-        if let (Some(ctx), Some(obj)) = (self.context, body.as_object_mut()) {
-            obj.insert("context".into(), ctx);
-        }
-        let mut resp = (status, axum::Json(json!({ "error": body }))).into_response();
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.as_str(),
+                status_code: status.as_u16(),
+                message: self.message,
+                context: self.context,
+            },
+        };
+        let mut resp = (status, axum::Json(body)).into_response();
         // "try again" is only advice when trying again is safe
         if status == StatusCode::SERVICE_UNAVAILABLE && self.code != Code::OutcomeUnknown {
             resp.headers_mut()

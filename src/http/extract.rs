@@ -35,3 +35,50 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             })
     }
 }
+
+/// A documented input body (`Body<T>`): the struct the OpenAPI document
+/// describes is the one the handler reads, so the two cannot disagree.
+pub trait Input: serde::de::DeserializeOwned {
+    /// What the body describes, for "'x' is not a field of 'user'".
+    const ENTITY: &'static str;
+    /// The code for a body that is not an object of this shape (a wrong
+    /// value is `invalid_value` unless this says otherwise).
+    const CODE: Code = Code::BadRequest;
+}
+
+/// A JSON object read into `T`: unknown keys are 400 `unknown_field`, a
+/// value of the wrong type names its field (`context.field`), an empty
+/// body is "must be a JSON object".
+pub struct Body<T>(pub T);
+
+impl<T: Input> Body<T> {
+    pub fn of(body: Option<Value>) -> Result<T, ApiError> {
+        let Some(body @ Value::Object(_)) = body else {
+            return Err(ApiError::new(T::CODE, "the body must be a JSON object"));
+        };
+        serde_path_to_error::deserialize(body).map_err(|e| {
+            let field = e.path().to_string();
+            let reason = e.inner().to_string();
+            // serde's own wording for a key the struct does not have
+            if reason.starts_with("unknown field") {
+                return ApiError::unknown_field(T::ENTITY, &field);
+            }
+            let code = if T::CODE == Code::BadRequest {
+                Code::InvalidValue
+            } else {
+                T::CODE
+            };
+            ApiError::new(code, format!("'{field}': {reason}"))
+                .with_context(json!({ "field": field }))
+        })
+    }
+}
+
+impl<S: Send + Sync, T: Input> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let JsonBody(body) = JsonBody::from_request(req, state).await?;
+        Body::<T>::of(body).map(Body)
+    }
+}

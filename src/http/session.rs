@@ -2,15 +2,38 @@
 
 use crate::auth::{Credentials, Principal, password, token, unauthorized};
 use crate::error::{ApiError, ApiResult, Code};
-use crate::http::JsonBody;
+use crate::http::admin::fields::given;
+use crate::http::extract::{Body, Input};
 use crate::state::AppState;
 use crate::system::secrets::new_key;
 use crate::system::store::{SessionRow, User};
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
+use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
+use utoipa::ToSchema;
+
+/// A login: a user's email and password.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginInput {
+    #[serde(default, deserialize_with = "given")]
+    #[schema(value_type = String, required = true)]
+    email: Option<String>,
+    #[serde(default, deserialize_with = "given")]
+    #[schema(value_type = String, required = true)]
+    password: Option<String>,
+    /// DreamFactory's; accepted, but a session always lasts
+    /// `auth.session_ttl_secs` (refresh it with PUT).
+    #[serde(default, deserialize_with = "given")]
+    remember_me: Option<bool>,
+}
+
+impl Input for LoginInput {
+    const ENTITY: &'static str = "session";
+}
 
 fn rfc3339(unix: i64) -> String {
     chrono::DateTime::from_timestamp(unix, 0)
@@ -45,18 +68,13 @@ fn store_failed(e: sqlx::Error) -> ApiError {
 }
 
 /// `POST /api/user/session {"email", "password"}`
-#[utoipa::path(operation_id = "system.session.login", post, path = "/user/session", tag = "session", summary = "Log in", request_body = crate::openapi::system::LoginInput, responses((status = 200, description = "A session token", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody)))]
+#[utoipa::path(operation_id = "system.session.login", post, path = "/user/session", tag = "session", summary = "Log in", request_body = LoginInput, responses((status = 200, description = "A session token", body = crate::openapi::system::AnyJson), crate::openapi::system::Refused))]
 pub async fn login(
     State(state): State<Arc<AppState>>,
-    JsonBody(body): JsonBody,
+    Body(input): Body<LoginInput>,
 ) -> ApiResult<Json<Value>> {
-    let field = |k: &str| {
-        body.as_ref()
-            .and_then(|b| b.get(k))
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    };
-    let (Some(email), Some(pw)) = (field("email"), field("password")) else {
+    let _ = input.remember_me;
+    let (Some(email), Some(pw)) = (input.email, input.password) else {
         return Err(ApiError::new(
             Code::BadRequest,
             "give 'email' and 'password' as strings",
@@ -98,7 +116,7 @@ fn ttl(state: &AppState) -> i64 {
 }
 
 /// `GET /api/user/session`: the caller's session, as `authenticate` found it.
-#[utoipa::path(operation_id = "system.session.show", get, path = "/user/session", tag = "session", summary = "The current session", responses((status = 200, description = "The session", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody)))]
+#[utoipa::path(operation_id = "system.session.show", get, path = "/user/session", tag = "session", summary = "The current session", responses((status = 200, description = "The session", body = crate::openapi::system::AnyJson), crate::openapi::system::Refused))]
 pub async fn show(principal: Principal) -> ApiResult<Json<Value>> {
     let Some(su) = &principal.user else {
         return Err(unauthorized(
@@ -131,7 +149,7 @@ fn presented_session(
 
 /// `PUT /api/user/session`: a new token for the session, while it may still be
 /// refreshed (`refresh_ttl_secs` after login); the previous token stops working.
-#[utoipa::path(operation_id = "system.session.refresh", put, path = "/user/session", tag = "session", summary = "Exchange a token for a new one", responses((status = 200, description = "A new session token", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody)))]
+#[utoipa::path(operation_id = "system.session.refresh", put, path = "/user/session", tag = "session", summary = "Exchange a token for a new one", responses((status = 200, description = "A new session token", body = crate::openapi::system::AnyJson), crate::openapi::system::Refused))]
 pub async fn refresh(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -171,7 +189,7 @@ pub async fn refresh(
 
 /// `DELETE /api/user/session`: log out; the token stops working everywhere.
 /// Only a live token gets here (`authenticate` checked it).
-#[utoipa::path(operation_id = "system.session.logout", delete, path = "/user/session", tag = "session", summary = "Log out", responses((status = 200, description = "Logged out", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody)))]
+#[utoipa::path(operation_id = "system.session.logout", delete, path = "/user/session", tag = "session", summary = "Log out", responses((status = 200, description = "Logged out", body = crate::openapi::system::AnyJson), crate::openapi::system::Refused))]
 pub async fn logout(
     State(state): State<Arc<AppState>>,
     principal: Principal,

@@ -1,83 +1,62 @@
 //! The static part of the API — `/api/system/*` and `/api/user/session` —
-//! described with utoipa from the handlers' own `#[utoipa::path]` attributes.
-//! The bodies below exist for the description only: the handlers read their
-//! JSON field by field (`system::fields`), to name the field in each error.
-#![allow(dead_code)]
+//! described with utoipa: the operations come from the router
+//! (`http::system_routes`) and the handlers' `#[utoipa::path]` attributes,
+//! the bodies from the input structs the handlers read (`http::extract::Body`).
 
-use utoipa::{OpenApi, ToSchema};
+use std::collections::BTreeMap;
+use utoipa::openapi::{Ref, RefOr, Response, ResponseBuilder, content::ContentBuilder};
+use utoipa::{IntoResponses, OpenApi};
 
 /// Any JSON value.
 pub type AnyJson = serde_json::Value;
 
-/// `{"resource": [...]}`
-#[derive(ToSchema)]
-pub struct ListBody {
-    resource: Vec<AnyJson>,
+/// The error answers every admin operation may give.
+pub struct Refused;
+
+/// `Refused`, and 404 for a record that is not there.
+pub struct RefusedOrMissing;
+
+fn error_response(description: &str) -> RefOr<Response> {
+    let content = ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name("ErrorBody")))
+        .build();
+    ResponseBuilder::new()
+        .description(description)
+        .content("application/json", content)
+        .build()
+        .into()
 }
 
-/// The error envelope.
-#[derive(ToSchema)]
-pub struct ErrorBody {
-    error: ErrorDetail,
+impl IntoResponses for Refused {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        [
+            ("400", "Bad input"),
+            ("401", "No or bad credentials"),
+            ("403", "Not allowed"),
+        ]
+        .into_iter()
+        .map(|(status, description)| (status.to_string(), error_response(description)))
+        .collect()
+    }
 }
 
-#[derive(ToSchema)]
-pub struct ErrorDetail {
-    code: String,
-    status_code: u16,
-    message: String,
-    context: Option<AnyJson>,
-}
-
-/// A service: `type` is postgres, mysql, sqlite, sqlserver or mongodb.
-#[derive(ToSchema)]
-pub struct ServiceInput {
-    name: String,
-    #[schema(rename = "type")]
-    kind: String,
-    label: Option<String>,
-    description: Option<String>,
-    /// `url` (or host, port, database, username, password), `schemas`,
-    /// `max_records`, `pool_max`, `read_only`.
-    config: AnyJson,
-}
-
-#[derive(ToSchema)]
-pub struct UserInput {
-    email: Option<String>,
-    name: Option<String>,
-    password: Option<String>,
-    role: Option<String>,
-    active: Option<bool>,
-}
-
-#[derive(ToSchema)]
-pub struct AppInput {
-    name: Option<String>,
-    description: Option<String>,
-    role: Option<String>,
-    active: Option<bool>,
-}
-
-/// A hook script; `type` may be javascript, v8js or nodejs.
-#[derive(ToSchema)]
-pub struct ScriptInput {
-    content: Option<String>,
-    is_active: Option<bool>,
-    #[schema(rename = "type")]
-    kind: Option<String>,
-}
-
-#[derive(ToSchema)]
-pub struct LoginInput {
-    email: String,
-    password: String,
+impl IntoResponses for RefusedOrMissing {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let mut all = Refused::responses();
+        all.insert("404".into(), error_response("Not found"));
+        all
+    }
 }
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Gatehouse system API"),
-    components(schemas(crate::system::store::User, crate::system::store::App))
+    components(schemas(
+        crate::system::store::User,
+        crate::system::store::App,
+        crate::error::ErrorBody,
+        crate::error::ErrorDetail
+    ))
 )]
 pub struct SystemApi;
 

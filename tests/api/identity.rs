@@ -473,3 +473,87 @@ async fn system_resources_need_an_admin() {
         StatusCode::OK
     );
 }
+
+/// Admin bodies are the documented input structs: an unknown key, a value of
+/// the wrong type, null where a value is needed or an `id` that is not the
+/// path's is a 4xx naming the field; absent leaves a field alone, null
+/// clears what may be cleared.
+#[tokio::test]
+async fn admin_bodies_name_the_field_they_refuse() {
+    let app = TestApp::new().await;
+    let made = app
+        .call(
+            "POST /api/system/user",
+            Some(&json!({"email": "h@example.com", "password": "long-enough", "role": "reader", "name": "H"})),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    let id = made.json["id"].as_i64().unwrap();
+    let path = format!("PATCH /api/system/user/{id}");
+    for (body, status, code, field) in [
+        (json!({"colour": "red"}), 400, "unknown_field", "colour"),
+        (json!({"active": "yes"}), 400, "invalid_value", "active"),
+        (json!({"email": null}), 400, "invalid_value", "email"),
+        (json!({"role": 7}), 400, "invalid_value", "role"),
+        (json!({"role": "  "}), 400, "invalid_value", "role"),
+        (json!({"id": id + 1}), 400, "invalid_value", "id"),
+    ] {
+        let r = app.call(&path, Some(&body)).await;
+        assert_eq!(r.status.as_u16(), status, "{body}: {}", r.text);
+        assert_eq!(r.json["error"]["code"], code, "{body}: {}", r.text);
+        assert_eq!(
+            r.json["error"]["context"]["field"], field,
+            "{body}: {}",
+            r.text
+        );
+    }
+    // a DreamFactory client sends the record back, id included
+    let r = app
+        .call(&path, Some(&json!({"id": id, "name": null})))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        r.json["name"],
+        serde_json::Value::Null,
+        "null clears the name"
+    );
+    assert_eq!(r.json["email"], "h@example.com", "absent leaves the email");
+    let r = app
+        .call(
+            "POST /api/system/app",
+            Some(&json!({"name": "x", "role": "reader", "id": 5})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert_eq!(r.json["error"]["context"]["field"], "id");
+    let r = app.call("POST /api/system/user", None).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    // a service key nobody reads is refused, not dropped
+    let r = app
+        .call(
+            "POST /api/system/service",
+            Some(&json!({"name": "x", "type": "sqlite", "config": {"url": "sqlite://x"}, "is_actve": true})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert_eq!(r.json["error"]["code"], "unknown_field");
+    assert_eq!(r.json["error"]["context"]["field"], "is_actve");
+    let r = app
+        .call(
+            "POST /api/system/service",
+            Some(&json!({"name": "x", "type": "sqlite", "config": "sqlite://x"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert_eq!(r.json["error"]["code"], "invalid_config");
+    assert_eq!(r.json["error"]["context"]["field"], "config");
+    let r = app
+        .call_with(
+            "POST /api/user/session",
+            Some(&json!({"email": "h@example.com", "password": "long-enough", "remember": true})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert_eq!(r.json["error"]["context"]["field"], "remember");
+}

@@ -4,9 +4,9 @@
 
 use crate::auth::Admin;
 use crate::error::{ApiError, ApiResult, Code};
-use crate::http::JsonBody;
-use crate::http::admin::fields::{Fields, require};
+use crate::http::admin::fields::{check_id, given, non_empty, nullable, require};
 use crate::http::admin::users::check_role;
+use crate::http::extract::{Body, Input};
 use crate::state::AppState;
 use crate::system::secrets::{hash_key, new_key};
 use crate::system::store::{AppChange, KeyHash, is_unique_violation};
@@ -14,8 +14,39 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
+use utoipa::ToSchema;
+
+/// An app as the admin API takes it: POST needs `name` and `role`; PATCH
+/// and PUT change the fields given.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppInput {
+    /// Unique.
+    #[serde(default, deserialize_with = "given")]
+    name: Option<String>,
+    /// `null` clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    description: Option<Option<String>>,
+    /// The role the app's key acts as.
+    #[serde(default, deserialize_with = "given")]
+    role: Option<String>,
+    /// `false` revokes the key until it is set back.
+    #[serde(default, deserialize_with = "given")]
+    active: Option<bool>,
+    /// DreamFactory clients send it back: it must be the path's id (null or
+    /// absent on create).
+    #[serde(default)]
+    #[schema(value_type = Option<i64>)]
+    id: Option<Value>,
+}
+
+impl Input for AppInput {
+    const ENTITY: &'static str = "app";
+}
 
 /// A new key and what is stored of it.
 fn new_app_key() -> (String, KeyHash) {
@@ -27,22 +58,19 @@ fn new_app_key() -> (String, KeyHash) {
     (key, stored)
 }
 
-fn change(body: Option<Value>, creating: bool) -> ApiResult<AppChange> {
-    let f = Fields::of(
-        body,
-        "app",
-        &["name", "description", "role", "active", "id"],
-    )?;
+/// The app fields of a body; creating (`id` None) requires name and role.
+fn change(input: AppInput, id: Option<i64>) -> ApiResult<AppChange> {
+    check_id(input.id.as_ref(), id)?;
     let c = AppChange {
-        name: f.text("name")?,
-        description: f.nullable_text("description")?,
-        role: f.text("role")?,
-        active: f.flag("active")?,
+        name: non_empty("name", input.name)?,
+        description: input.description,
+        role: non_empty("role", input.role)?,
+        active: input.active,
     };
     if let Some(r) = &c.role {
         check_role(r)?;
     }
-    if creating {
+    if id.is_none() {
         require(&[("name", c.name.is_none()), ("role", c.role.is_none())])?;
     }
     Ok(c)
@@ -70,13 +98,16 @@ fn with_key(app: &crate::system::store::App, key: String) -> Value {
     v
 }
 
-#[utoipa::path(operation_id = "system.app.list", get, path = "/system/app", tag = "system", summary = "List apps", responses((status = 200, description = "The apps (never their keys)", body = crate::openapi::system::ListBody), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody)))]
-pub async fn list(State(state): State<Arc<AppState>>, _: Admin) -> ApiResult<Json<Value>> {
-    let apps = state.store.apps().await.map_err(store_error)?;
-    Ok(Json(json!({ "resource": apps })))
+#[utoipa::path(operation_id = "system.app.list", get, path = "/system/app", tag = "system", summary = "List apps", responses((status = 200, description = "The apps (never their keys)", body = super::List<crate::system::store::App>), crate::openapi::system::Refused))]
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    _: Admin,
+) -> ApiResult<Json<super::List<crate::system::store::App>>> {
+    let resource = state.store.apps().await.map_err(store_error)?;
+    Ok(Json(super::List { resource }))
 }
 
-#[utoipa::path(operation_id = "system.app.get", get, path = "/system/app/{id}", tag = "system", summary = "Show an app", params(("id" = i64, Path, description = "App id")), responses((status = 200, description = "The app", body = crate::system::store::App), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody), (status = 404, description = "Not found", body = crate::openapi::system::ErrorBody)))]
+#[utoipa::path(operation_id = "system.app.get", get, path = "/system/app/{id}", tag = "system", summary = "Show an app", params(("id" = i64, Path, description = "App id")), responses((status = 200, description = "The app", body = crate::system::store::App), crate::openapi::system::RefusedOrMissing))]
 pub async fn get(
     State(state): State<Arc<AppState>>,
     _: Admin,
@@ -91,13 +122,13 @@ pub async fn get(
     Ok(Json(json!(a)))
 }
 
-#[utoipa::path(operation_id = "system.app.create", post, path = "/system/app", tag = "system", summary = "Create an app and its API key", request_body = crate::openapi::system::AppInput, responses((status = 201, description = "Created; `api_key` is shown this once", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody)))]
+#[utoipa::path(operation_id = "system.app.create", post, path = "/system/app", tag = "system", summary = "Create an app and its API key", request_body = AppInput, responses((status = 201, description = "Created; `api_key` is shown this once", body = crate::openapi::system::AnyJson), crate::openapi::system::Refused))]
 pub async fn create(
     State(state): State<Arc<AppState>>,
     _: Admin,
-    JsonBody(body): JsonBody,
+    Body(input): Body<AppInput>,
 ) -> ApiResult<Response> {
-    let c = change(body, true)?;
+    let c = change(input, None)?;
     let (key, stored) = new_app_key();
     let app = state
         .store
@@ -108,14 +139,14 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(with_key(&app, key))).into_response())
 }
 
-#[utoipa::path(operation_id = "system.app.update", patch, path = "/system/app/{id}", tag = "system", summary = "Change an app", params(("id" = i64, Path, description = "App id")), request_body = crate::openapi::system::AppInput, responses((status = 200, description = "Changed", body = crate::system::store::App), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody), (status = 404, description = "Not found", body = crate::openapi::system::ErrorBody)))]
+#[utoipa::path(operation_id = "system.app.update", patch, path = "/system/app/{id}", tag = "system", summary = "Change an app", params(("id" = i64, Path, description = "App id")), request_body = AppInput, responses((status = 200, description = "Changed", body = crate::system::store::App), crate::openapi::system::RefusedOrMissing))]
 pub async fn update(
     State(state): State<Arc<AppState>>,
     _: Admin,
     Path(id): Path<i64>,
-    JsonBody(body): JsonBody,
+    Body(input): Body<AppInput>,
 ) -> ApiResult<Json<Value>> {
-    let c = change(body, false)?;
+    let c = change(input, Some(id))?;
     let app = state
         .store
         .update_app(id, &c, None)
@@ -126,7 +157,7 @@ pub async fn update(
 }
 
 /// `POST /api/system/app/{id}/_regenerate`: a new key; the old one stops working.
-#[utoipa::path(operation_id = "system.app.regenerate", post, path = "/system/app/{id}/_regenerate", tag = "system", summary = "Replace an app key", params(("id" = i64, Path, description = "App id")), responses((status = 200, description = "The new `api_key`, shown this once", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody), (status = 404, description = "Not found", body = crate::openapi::system::ErrorBody)))]
+#[utoipa::path(operation_id = "system.app.regenerate", post, path = "/system/app/{id}/_regenerate", tag = "system", summary = "Replace an app key", params(("id" = i64, Path, description = "App id")), responses((status = 200, description = "The new `api_key`, shown this once", body = crate::openapi::system::AnyJson), crate::openapi::system::RefusedOrMissing))]
 pub async fn regenerate(
     State(state): State<Arc<AppState>>,
     _: Admin,
@@ -143,7 +174,7 @@ pub async fn regenerate(
     Ok(Json(with_key(&app, key)))
 }
 
-#[utoipa::path(operation_id = "system.app.delete", delete, path = "/system/app/{id}", tag = "system", summary = "Delete an app (revokes its key)", params(("id" = i64, Path, description = "App id")), responses((status = 200, description = "Deleted", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody), (status = 404, description = "Not found", body = crate::openapi::system::ErrorBody)))]
+#[utoipa::path(operation_id = "system.app.delete", delete, path = "/system/app/{id}", tag = "system", summary = "Delete an app (revokes its key)", params(("id" = i64, Path, description = "App id")), responses((status = 200, description = "Deleted", body = crate::openapi::system::AnyJson), crate::openapi::system::RefusedOrMissing))]
 pub async fn delete(
     State(state): State<Arc<AppState>>,
     _: Admin,

@@ -6,16 +6,40 @@
 use crate::auth::Admin;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::hooks::{self, Origin, engine};
-use crate::http::JsonBody;
-use crate::http::admin::fields::{Fields, require};
+use crate::http::admin::fields::{given, non_empty, require};
+use crate::http::extract::{Body, Input};
 use crate::state::AppState;
 use crate::system::store::{EventScript, is_unique_violation};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
+use utoipa::ToSchema;
+
+/// A hook script as the admin API takes it: POST and PUT need `content`;
+/// PATCH changes the fields given.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptInput {
+    /// The event, as in the path (DreamFactory clients send it).
+    #[serde(default, deserialize_with = "given")]
+    name: Option<String>,
+    /// javascript, v8js or nodejs: all run as JavaScript.
+    #[serde(default, deserialize_with = "given", rename = "type")]
+    kind: Option<String>,
+    /// The script (at most 1 MiB); it must compile to be saved.
+    #[serde(default, deserialize_with = "given")]
+    content: Option<String>,
+    #[serde(default, deserialize_with = "given")]
+    is_active: Option<bool>,
+}
+
+impl Input for ScriptInput {
+    const ENTITY: &'static str = "event_script";
+}
 
 /// Script languages accepted in `type` (DreamFactory's names for JavaScript included).
 const TYPES: &[&str] = &["javascript", "v8js", "nodejs"];
@@ -40,14 +64,9 @@ fn check_name(name: &str) -> ApiResult<()> {
     .with_context(json!({"field": "name"})))
 }
 
-async fn change(name: &str, body: Option<Value>, creating: bool) -> ApiResult<Change> {
+async fn change(name: &str, input: ScriptInput, creating: bool) -> ApiResult<Change> {
     check_name(name)?;
-    let f = Fields::of(
-        body,
-        "event_script",
-        &["name", "type", "content", "is_active"],
-    )?;
-    if let Some(n) = f.text("name")?
+    if let Some(n) = non_empty("name", input.name)?
         && n != name
     {
         return Err(ApiError::new(
@@ -56,7 +75,7 @@ async fn change(name: &str, body: Option<Value>, creating: bool) -> ApiResult<Ch
         )
         .with_context(json!({"field": "name"})));
     }
-    if let Some(t) = f.text("type")?
+    if let Some(t) = non_empty("type", input.kind)?
         && !TYPES.contains(&t.to_ascii_lowercase().as_str())
     {
         return Err(ApiError::new(
@@ -65,7 +84,7 @@ async fn change(name: &str, body: Option<Value>, creating: bool) -> ApiResult<Ch
         )
         .with_context(json!({"field": "type"})));
     }
-    let content = f.raw_text("content")?.map(str::to_string);
+    let content = input.content;
     if creating {
         require(&[("content", content.is_none())])?;
     }
@@ -90,7 +109,7 @@ async fn change(name: &str, body: Option<Value>, creating: bool) -> ApiResult<Ch
     }
     Ok(Change {
         content,
-        active: f.flag("is_active")?,
+        active: input.is_active,
     })
 }
 
@@ -157,13 +176,17 @@ fn not_found(name: &str) -> ApiError {
     ApiError::not_found(format!("no script for event '{name}'"))
 }
 
-#[utoipa::path(operation_id = "system.event_script.list", get, path = "/system/event_script", tag = "system", summary = "List hook scripts (records and files)", responses((status = 200, description = "The scripts", body = crate::openapi::system::ListBody), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody)))]
-pub async fn list(State(state): State<Arc<AppState>>, _: Admin) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "resource": everything(&state).await? })))
+#[utoipa::path(operation_id = "system.event_script.list", get, path = "/system/event_script", tag = "system", summary = "List hook scripts (records and files)", responses((status = 200, description = "The scripts", body = super::List<crate::openapi::system::AnyJson>), crate::openapi::system::Refused))]
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    _: Admin,
+) -> ApiResult<Json<super::List<Value>>> {
+    let resource = everything(&state).await?;
+    Ok(Json(super::List { resource }))
 }
 
 /// The record of `name` if there is one, else its file.
-#[utoipa::path(operation_id = "system.event_script.get", get, path = "/system/event_script/{name}", tag = "system", summary = "Show a hook script", params(("name" = String, Path, description = "Event name")), responses((status = 200, description = "The script", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody), (status = 404, description = "Not found", body = crate::openapi::system::ErrorBody)))]
+#[utoipa::path(operation_id = "system.event_script.get", get, path = "/system/event_script/{name}", tag = "system", summary = "Show a hook script", params(("name" = String, Path, description = "Event name")), responses((status = 200, description = "The script", body = crate::openapi::system::AnyJson), crate::openapi::system::RefusedOrMissing))]
 pub async fn get(
     State(state): State<Arc<AppState>>,
     _: Admin,
@@ -177,14 +200,14 @@ pub async fn get(
 }
 
 /// `POST /{event}`: a new record (409 when one exists).
-#[utoipa::path(operation_id = "system.event_script.create", post, path = "/system/event_script/{name}", tag = "system", summary = "Create a hook script", params(("name" = String, Path, description = "Event name")), request_body = crate::openapi::system::ScriptInput, responses((status = 201, description = "Created", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody)))]
+#[utoipa::path(operation_id = "system.event_script.create", post, path = "/system/event_script/{name}", tag = "system", summary = "Create a hook script", params(("name" = String, Path, description = "Event name")), request_body = ScriptInput, responses((status = 201, description = "Created", body = crate::openapi::system::AnyJson), crate::openapi::system::Refused))]
 pub async fn create(
     State(state): State<Arc<AppState>>,
     _: Admin,
     Path(name): Path<String>,
-    JsonBody(body): JsonBody,
+    Body(input): Body<ScriptInput>,
 ) -> ApiResult<Response> {
-    let c = change(&name, body, true).await?;
+    let c = change(&name, input, true).await?;
     let content = c.content.unwrap_or_default();
     state
         .store
@@ -196,14 +219,14 @@ pub async fn create(
 }
 
 /// `PUT /{event}`: creates or replaces the record.
-#[utoipa::path(operation_id = "system.event_script.replace", put, path = "/system/event_script/{name}", tag = "system", summary = "Create or replace a hook script", params(("name" = String, Path, description = "Event name")), request_body = crate::openapi::system::ScriptInput, responses((status = 200, description = "Saved", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody)))]
+#[utoipa::path(operation_id = "system.event_script.replace", put, path = "/system/event_script/{name}", tag = "system", summary = "Create or replace a hook script", params(("name" = String, Path, description = "Event name")), request_body = ScriptInput, responses((status = 200, description = "Saved", body = crate::openapi::system::AnyJson), crate::openapi::system::Refused))]
 pub async fn replace(
     State(state): State<Arc<AppState>>,
     _: Admin,
     Path(name): Path<String>,
-    JsonBody(body): JsonBody,
+    Body(input): Body<ScriptInput>,
 ) -> ApiResult<Json<Value>> {
-    let c = change(&name, body, true).await?;
+    let c = change(&name, input, true).await?;
     let content = c.content.unwrap_or_default();
     state
         .store
@@ -215,14 +238,14 @@ pub async fn replace(
 }
 
 /// `PATCH /{event}`: changes `content` and/or `is_active` of a record.
-#[utoipa::path(operation_id = "system.event_script.update", patch, path = "/system/event_script/{name}", tag = "system", summary = "Change a hook script", params(("name" = String, Path, description = "Event name")), request_body = crate::openapi::system::ScriptInput, responses((status = 200, description = "Changed", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody), (status = 404, description = "Not found", body = crate::openapi::system::ErrorBody)))]
+#[utoipa::path(operation_id = "system.event_script.update", patch, path = "/system/event_script/{name}", tag = "system", summary = "Change a hook script", params(("name" = String, Path, description = "Event name")), request_body = ScriptInput, responses((status = 200, description = "Changed", body = crate::openapi::system::AnyJson), crate::openapi::system::RefusedOrMissing))]
 pub async fn update(
     State(state): State<Arc<AppState>>,
     _: Admin,
     Path(name): Path<String>,
-    JsonBody(body): JsonBody,
+    Body(input): Body<ScriptInput>,
 ) -> ApiResult<Json<Value>> {
-    let c = change(&name, body, false).await?;
+    let c = change(&name, input, false).await?;
     let records = state.store.event_scripts().await.map_err(store_error)?;
     let old = records
         .into_iter()
@@ -241,7 +264,7 @@ pub async fn update(
     Ok(Json(saved(&state, &name).await?))
 }
 
-#[utoipa::path(operation_id = "system.event_script.delete", delete, path = "/system/event_script/{name}", tag = "system", summary = "Delete a hook script", params(("name" = String, Path, description = "Event name")), responses((status = 200, description = "Deleted", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody), (status = 404, description = "Not found", body = crate::openapi::system::ErrorBody)))]
+#[utoipa::path(operation_id = "system.event_script.delete", delete, path = "/system/event_script/{name}", tag = "system", summary = "Delete a hook script", params(("name" = String, Path, description = "Event name")), responses((status = 200, description = "Deleted", body = crate::openapi::system::AnyJson), crate::openapi::system::RefusedOrMissing))]
 pub async fn delete(
     State(state): State<Arc<AppState>>,
     _: Admin,

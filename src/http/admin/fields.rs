@@ -1,66 +1,32 @@
-//! Reading the JSON bodies of the system admin API (users, apps): one object,
-//! known keys only, typed fields with errors that name the field.
+//! Helpers for the admin API's input structs (read by `http::extract::Body`):
+//! absent, null and given kept apart, and the checks serde cannot spell.
 
 use crate::error::{ApiError, ApiResult, Code};
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Deserializer};
+use serde_json::json;
 
-pub struct Fields {
-    map: Map<String, Value>,
+/// A key that may be absent (`None`, with `#[serde(default)]`) or given, but
+/// not null: null is an error naming the key, not "no change".
+pub fn given<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
 }
 
-fn bad(field: &str, message: String) -> ApiError {
-    ApiError::new(Code::InvalidValue, message).with_context(json!({ "field": field }))
+/// A key that may be absent (`None`), null (`Some(None)`: clear it) or given.
+pub fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
-impl Fields {
-    /// The body as an object of `entity` whose keys are all in `known`.
-    pub fn of(body: Option<Value>, entity: &str, known: &[&str]) -> ApiResult<Fields> {
-        let Some(Value::Object(map)) = body else {
-            return Err(ApiError::new(
-                Code::BadRequest,
-                "the body must be a JSON object",
-            ));
-        };
-        if let Some(k) = map.keys().find(|k| !known.contains(&k.as_str())) {
-            return Err(ApiError::unknown_field(entity, k));
-        }
-        Ok(Fields { map })
-    }
-
-    /// A non-empty string, trimmed.
-    pub fn text(&self, k: &str) -> ApiResult<Option<String>> {
-        match self.map.get(k) {
-            None => Ok(None),
-            Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_string())),
-            Some(_) => Err(bad(k, format!("'{k}' must be a non-empty string"))),
-        }
-    }
-
-    /// A string that may be set to null: `Some(None)` clears it.
-    pub fn nullable_text(&self, k: &str) -> ApiResult<Option<Option<String>>> {
-        match self.map.get(k) {
-            None => Ok(None),
-            Some(Value::Null) => Ok(Some(None)),
-            Some(Value::String(s)) => Ok(Some(Some(s.clone()))),
-            Some(_) => Err(bad(k, format!("'{k}' must be a string or null"))),
-        }
-    }
-
-    /// A string taken as given (a password: spaces count).
-    pub fn raw_text(&self, k: &str) -> ApiResult<Option<&str>> {
-        match self.map.get(k) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(_) => Err(bad(k, format!("'{k}' must be a string"))),
-        }
-    }
-
-    pub fn flag(&self, k: &str) -> ApiResult<Option<bool>> {
-        match self.map.get(k) {
-            None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(_) => Err(bad(k, format!("'{k}' must be true or false"))),
-        }
+/// The string trimmed, refused when nothing is left.
+pub fn non_empty(field: &str, v: Option<String>) -> ApiResult<Option<String>> {
+    match v {
+        None => Ok(None),
+        Some(s) if !s.trim().is_empty() => Ok(Some(s.trim().to_string())),
+        Some(_) => Err(
+            ApiError::new(Code::InvalidValue, format!("'{field}' must not be empty"))
+                .with_context(json!({ "field": field })),
+        ),
     }
 }
 
@@ -73,4 +39,23 @@ pub fn require(fields: &[(&str, bool)]) -> ApiResult<()> {
         ),
         None => Ok(()),
     }
+}
+
+/// A body's `id`, which DreamFactory clients send back with a record: on a
+/// change it must be the path's (`path`), on a create it must be absent or
+/// null (the store assigns it).
+pub fn check_id(id: Option<&serde_json::Value>, path: Option<i64>) -> ApiResult<()> {
+    let fine = match (id, path) {
+        (None | Some(serde_json::Value::Null), _) => true,
+        (Some(v), Some(p)) => v.as_i64() == Some(p) || v.as_str() == Some(&p.to_string()),
+        (Some(_), None) => false,
+    };
+    if fine {
+        return Ok(());
+    }
+    let message = match path {
+        Some(_) => "'id' differs from the id in the path",
+        None => "'id' is assigned by the server",
+    };
+    Err(ApiError::new(Code::InvalidValue, message).with_context(json!({ "field": "id" })))
 }

@@ -7,3 +7,9 @@ pub mod fields;
 pub mod policy;
 pub mod services;
 pub mod users;
+
+/// `{"resource": [...]}`: the list every admin collection answers with.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct List<T> {
+    pub resource: Vec<T>,
+}

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 /// `GET /api/system/policy`
-#[utoipa::path(operation_id = "system.policy.show", get, path = "/system/policy", tag = "system", summary = "The policy in force and its status", responses((status = 200, description = "Status, error and rules", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody)))]
+#[utoipa::path(operation_id = "system.policy.show", get, path = "/system/policy", tag = "system", summary = "The policy in force and its status", responses((status = 200, description = "Status, error and rules", body = crate::openapi::system::AnyJson), crate::openapi::system::Refused))]
 pub async fn show(State(state): State<Arc<AppState>>, _: Admin) -> Json<Value> {
     let status = state.policy.status();
     let set = state.policy.current();
@@ -25,7 +25,7 @@ pub async fn show(State(state): State<Arc<AppState>>, _: Admin) -> Json<Value> {
 }
 
 /// `GET /api/system/policy/check?role=&service=&resource=&verb=`
-#[utoipa::path(operation_id = "system.policy.check", get, path = "/system/policy/check", tag = "system", summary = "Explain a decision", params(("role" = String, Query), ("service" = String, Query), ("resource" = String, Query), ("verb" = String, Query)), responses((status = 200, description = "Allowed or not, and why", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody)))]
+#[utoipa::path(operation_id = "system.policy.check", get, path = "/system/policy/check", tag = "system", summary = "Explain a decision", params(("role" = String, Query), ("service" = String, Query), ("resource" = String, Query), ("verb" = String, Query)), responses((status = 200, description = "Allowed or not, and why", body = crate::openapi::system::AnyJson), crate::openapi::system::Refused))]
 pub async fn check(
     State(state): State<Arc<AppState>>,
     _: Admin,

@@ -4,7 +4,8 @@
 
 use crate::auth::Admin;
 use crate::error::{ApiError, ApiResult, Code};
-use crate::http::JsonBody;
+use crate::http::admin::fields::{given, nullable};
+use crate::http::extract::{Body, Input};
 use crate::state::AppState;
 use crate::system::services::{Definition, Lookup, check_name, open, unmask_config};
 use crate::system::store::StoredService;
@@ -12,37 +13,50 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
+use utoipa::ToSchema;
 
-fn text_field(body: &Map<String, Value>, key: &str) -> ApiResult<Option<String>> {
-    match body.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(ApiError::new(
-            Code::InvalidConfig,
-            format!("'{key}' must be a string"),
-        )),
-    }
+/// A service as the admin API takes it: POST needs `name`, `type` and
+/// `config`; PATCH changes the fields given and merges `config` key by key
+/// (a masked secret sent back keeps the stored one).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceInput {
+    /// Letters, digits and `_`; not a reserved name. Cannot change.
+    #[serde(default)]
+    name: Option<String>,
+    /// postgres, mysql, sqlite, sqlserver or mongodb.
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+    /// `null` clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    label: Option<Option<String>>,
+    /// `null` clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    description: Option<Option<String>>,
+    /// `url` (or host, port, database, username, password), `schemas`,
+    /// `max_records`, `pool_max`, `read_only`.
+    #[serde(default, deserialize_with = "given")]
+    #[schema(value_type = Option<Object>)]
+    config: Option<Map<String, Value>>,
 }
 
-fn body_object(body: Option<Value>) -> ApiResult<Map<String, Value>> {
-    match body {
-        Some(Value::Object(o)) => Ok(o),
-        _ => Err(ApiError::new(
-            Code::InvalidConfig,
-            "the body must be a JSON object",
-        )),
-    }
+impl Input for ServiceInput {
+    const ENTITY: &'static str = "service";
+    const CODE: Code = Code::InvalidConfig;
 }
 
-#[utoipa::path(operation_id = "system.service.list", get, path = "/system/service", tag = "system", summary = "List services", responses((status = 200, description = "The services", body = crate::openapi::system::ListBody), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody)))]
-pub async fn list(State(state): State<Arc<AppState>>, _: Admin) -> Json<Value> {
-    let list: Vec<Value> = state.registry.all().iter().map(|s| s.describe()).collect();
-    Json(json!({ "resource": list }))
+#[utoipa::path(operation_id = "system.service.list", get, path = "/system/service", tag = "system", summary = "List services", responses((status = 200, description = "The services", body = super::List<crate::openapi::system::AnyJson>), crate::openapi::system::Refused))]
+pub async fn list(State(state): State<Arc<AppState>>, _: Admin) -> Json<super::List<Value>> {
+    let resource = state.registry.all().iter().map(|s| s.describe()).collect();
+    Json(super::List { resource })
 }
 
-#[utoipa::path(operation_id = "system.service.get", get, path = "/system/service/{name}", tag = "system", summary = "Show a service", params(("name" = String, Path, description = "Service name")), responses((status = 200, description = "The service (secrets masked)", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody), (status = 404, description = "Not found", body = crate::openapi::system::ErrorBody)))]
+#[utoipa::path(operation_id = "system.service.get", get, path = "/system/service/{name}", tag = "system", summary = "Show a service", params(("name" = String, Path, description = "Service name")), responses((status = 200, description = "The service (secrets masked)", body = crate::openapi::system::AnyJson), crate::openapi::system::RefusedOrMissing))]
 pub async fn get(
     State(state): State<Arc<AppState>>,
     _: Admin,
@@ -84,27 +98,25 @@ async fn save(state: &AppState, def: Definition, create: bool) -> ApiResult<Valu
     Ok(shown)
 }
 
-#[utoipa::path(operation_id = "system.service.create", post, path = "/system/service", tag = "system", summary = "Register a service", request_body = crate::openapi::system::ServiceInput, responses((status = 201, description = "Registered and introspected", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody)))]
+#[utoipa::path(operation_id = "system.service.create", post, path = "/system/service", tag = "system", summary = "Register a service", request_body = ServiceInput, responses((status = 201, description = "Registered and introspected", body = crate::openapi::system::AnyJson), crate::openapi::system::Refused))]
 pub async fn create(
     State(state): State<Arc<AppState>>,
     _: Admin,
-    JsonBody(body): JsonBody,
+    Body(input): Body<ServiceInput>,
 ) -> ApiResult<Response> {
-    let body = body_object(body)?;
-    let name = text_field(&body, "name")?
+    let name = input
+        .name
         .ok_or_else(|| ApiError::new(Code::InvalidConfig, "'name' is required"))?;
     check_name(&name)?;
-    let kind = text_field(&body, "type")?
+    let kind = input
+        .kind
         .ok_or_else(|| ApiError::new(Code::InvalidConfig, "'type' is required"))?;
-    let config = match body.get("config") {
-        Some(Value::Object(c)) => c.clone(),
-        _ => {
-            return Err(ApiError::new(
-                Code::InvalidConfig,
-                "'config' must be an object with at least 'url'",
-            ));
-        }
-    };
+    let config = input.config.ok_or_else(|| {
+        ApiError::new(
+            Code::InvalidConfig,
+            "'config' must be an object with at least 'url'",
+        )
+    })?;
     let _guard = state.registry.changes.lock().await;
     if !matches!(state.registry.get(&name), Lookup::Missing) {
         return Err(ApiError::new(
@@ -115,22 +127,21 @@ pub async fn create(
     let def = Definition {
         name,
         kind,
-        label: text_field(&body, "label")?,
-        description: text_field(&body, "description")?,
+        label: input.label.flatten(),
+        description: input.description.flatten(),
         config,
     };
     let shown = save(&state, def, true).await?;
     Ok((StatusCode::CREATED, Json(shown)).into_response())
 }
 
-#[utoipa::path(operation_id = "system.service.update", patch, path = "/system/service/{name}", tag = "system", summary = "Change a service", params(("name" = String, Path, description = "Service name")), request_body = crate::openapi::system::ServiceInput, responses((status = 200, description = "Changed and re-introspected", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody), (status = 404, description = "Not found", body = crate::openapi::system::ErrorBody)))]
+#[utoipa::path(operation_id = "system.service.update", patch, path = "/system/service/{name}", tag = "system", summary = "Change a service", params(("name" = String, Path, description = "Service name")), request_body = ServiceInput, responses((status = 200, description = "Changed and re-introspected", body = crate::openapi::system::AnyJson), crate::openapi::system::RefusedOrMissing))]
 pub async fn update(
     State(state): State<Arc<AppState>>,
     _: Admin,
     Path(name): Path<String>,
-    JsonBody(body): JsonBody,
+    Body(input): Body<ServiceInput>,
 ) -> ApiResult<Json<Value>> {
-    let body = body_object(body)?;
     let _guard = state.registry.changes.lock().await;
     let old = state.service(&name)?;
     if old.declared {
@@ -139,7 +150,7 @@ pub async fn update(
             format!("service '{name}' is declared in the configuration file and read-only here"),
         ));
     }
-    if let Some(n) = text_field(&body, "name")?
+    if let Some(n) = input.name
         && n != name
     {
         return Err(ApiError::new(
@@ -148,14 +159,7 @@ pub async fn update(
         ));
     }
     let mut config = old.config.clone();
-    if let Some(c) = body.get("config") {
-        let Value::Object(c) = c else {
-            return Err(ApiError::new(
-                Code::InvalidConfig,
-                "'config' must be an object",
-            ));
-        };
-        let mut c = c.clone();
+    if let Some(mut c) = input.config {
         unmask_config(&mut c, &old.config);
         for (k, v) in c {
             config.insert(k, v);
@@ -163,23 +167,15 @@ pub async fn update(
     }
     let def = Definition {
         name: name.clone(),
-        kind: text_field(&body, "type")?.unwrap_or_else(|| old.kind.clone()),
-        label: if body.contains_key("label") {
-            text_field(&body, "label")?
-        } else {
-            old.label.clone()
-        },
-        description: if body.contains_key("description") {
-            text_field(&body, "description")?
-        } else {
-            old.description.clone()
-        },
+        kind: input.kind.unwrap_or_else(|| old.kind.clone()),
+        label: input.label.unwrap_or_else(|| old.label.clone()),
+        description: input.description.unwrap_or_else(|| old.description.clone()),
         config,
     };
     Ok(Json(save(&state, def, false).await?))
 }
 
-#[utoipa::path(operation_id = "system.service.delete", delete, path = "/system/service/{name}", tag = "system", summary = "Remove a service", params(("name" = String, Path, description = "Service name")), responses((status = 200, description = "Removed", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody), (status = 404, description = "Not found", body = crate::openapi::system::ErrorBody)))]
+#[utoipa::path(operation_id = "system.service.delete", delete, path = "/system/service/{name}", tag = "system", summary = "Remove a service", params(("name" = String, Path, description = "Service name")), responses((status = 200, description = "Removed", body = crate::openapi::system::AnyJson), crate::openapi::system::RefusedOrMissing))]
 pub async fn delete(
     State(state): State<Arc<AppState>>,
     _: Admin,
@@ -205,7 +201,7 @@ pub async fn delete(
     Ok(Json(json!({ "name": name })))
 }
 
-#[utoipa::path(operation_id = "system.service.refresh", post, path = "/system/service/{name}/_refresh", tag = "system", summary = "Re-read a service catalog", params(("name" = String, Path, description = "Service name")), responses((status = 200, description = "Refreshed", body = crate::openapi::system::AnyJson), (status = 400, description = "Bad input", body = crate::openapi::system::ErrorBody), (status = 401, description = "No or bad credentials", body = crate::openapi::system::ErrorBody), (status = 403, description = "Not allowed", body = crate::openapi::system::ErrorBody), (status = 404, description = "Not found", body = crate::openapi::system::ErrorBody)))]
+#[utoipa::path(operation_id = "system.service.refresh", post, path = "/system/service/{name}/_refresh", tag = "system", summary = "Re-read a service catalog", params(("name" = String, Path, description = "Service name")), responses((status = 200, description = "Refreshed", body = crate::openapi::system::AnyJson), crate::openapi::system::RefusedOrMissing))]
 pub async fn refresh(
     State(state): State<Arc<AppState>>,
     _: Admin,
