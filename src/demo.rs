@@ -9,7 +9,7 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Connection, SqliteConnection};
 use std::path::{Path, PathBuf};
 
-const SCHEMA: &str = r#"
+const SCHEMA: &str = r"
 CREATE TABLE customers (
     id         INTEGER PRIMARY KEY,
     name       VARCHAR(100) NOT NULL,
@@ -57,7 +57,7 @@ CREATE VIEW order_totals AS
     JOIN customers c ON c.id = o.customer_id
     JOIN order_items i ON i.order_id = o.id
     GROUP BY o.id;
-"#;
+";
 
 const FIRST: &[&str] = &[
     "Ada", "Alan", "Grace", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Margaret", "Dennis",
@@ -93,8 +93,8 @@ impl Lcg {
     fn next(&mut self, n: u64) -> u64 {
         self.0 = self
             .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         (self.0 >> 33) % n
     }
 }

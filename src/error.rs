@@ -164,13 +164,13 @@ impl ApiError {
         };
         match code {
             Code::Internal => {
-                tracing::error!(detail = %e.detail, request_id = %request_id(), "internal connector error")
+                tracing::error!(detail = %e.detail, request_id = %request_id(), "internal connector error");
             }
             Code::Unavailable | Code::OutcomeUnknown => {
-                tracing::warn!(detail = %e.detail, request_id = %request_id(), "database unavailable")
+                tracing::warn!(detail = %e.detail, request_id = %request_id(), "database unavailable");
             }
             _ => {
-                tracing::debug!(detail = %e.detail, code = code.as_str(), "connector rejected request")
+                tracing::debug!(detail = %e.detail, code = code.as_str(), "connector rejected request");
             }
         }
         let message = e

@@ -208,7 +208,7 @@ pub fn spawn_sync(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
         let state = state.clone();
         tokio::spawn(async move {
             loop {
-                tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                tokio::time::sleep(std::time::Duration::from_mins(1)).await;
                 state.limits.prune();
             }
         });

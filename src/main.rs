@@ -223,6 +223,6 @@ async fn shutdown() {
     };
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
     tracing::info!("shutting down: finishing requests in flight");
 }

@@ -130,8 +130,8 @@ impl Params {
             .map(str::to_ascii_lowercase)
             .as_deref()
         {
-            None | Some("false") | Some("0") | Some("") => Ok(false),
-            Some("true") | Some("1") => Ok(true),
+            None | Some("false" | "0" | "") => Ok(false),
+            Some("true" | "1") => Ok(true),
             Some(_) => Err(invalid(name, "true or false")),
         }
     }

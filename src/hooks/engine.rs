@@ -187,8 +187,7 @@ fn failure(ctx: &Ctx<'_>, e: rquickjs::Error) -> Failure {
         if status.is_some() || message.is_some() {
             let status = status
                 .filter(|s| s.fract() == 0.0 && (400.0..600.0).contains(s))
-                .map(|s| s as u16)
-                .unwrap_or(400);
+                .map_or(400, |s| s as u16);
             return Failure::Rejected {
                 status,
                 message: message.unwrap_or_else(|| "rejected by a script".into()),
@@ -259,7 +258,7 @@ mod tests {
 
     #[test]
     fn unchanged_parts_are_none_and_keep_wide_numbers() {
-        let ev = json!({"request": {"payload": {"n": 9007199254740993u64}}});
+        let ev = json!({"request": {"payload": {"n": 9_007_199_254_740_993_u64}}});
         assert_eq!(
             go("var x = event.request.payload.n;", ev),
             Ok(vec![None, None])

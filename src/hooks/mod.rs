@@ -193,7 +193,7 @@ impl Hooks {
                 tracing::warn!(file = %path.display(), "ignoring a script whose name is not an event ({{service}}._table.{{table}}.{{verb}}.pre_process|post_process)");
                 continue;
             }
-            if entry.metadata().map(|m| m.len()).unwrap_or(0) > MAX_FILE_BYTES {
+            if entry.metadata().map_or(0, |m| m.len()) > MAX_FILE_BYTES {
                 tracing::warn!(file = %path.display(), "ignoring a script larger than 1 MiB");
                 continue;
             }

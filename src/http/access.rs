@@ -37,10 +37,10 @@ pub async fn log(req: Request, next: Next) -> Response {
     let path = uri.path();
     match status {
         500.. => {
-            tracing::error!(target: TARGET, %method, path, status, ms, request_id = %id, "request failed")
+            tracing::error!(target: TARGET, %method, path, status, ms, request_id = %id, "request failed");
         }
         400..=499 => {
-            tracing::warn!(target: TARGET, %method, path, status, ms, request_id = %id, "request refused")
+            tracing::warn!(target: TARGET, %method, path, status, ms, request_id = %id, "request refused");
         }
         _ => tracing::info!(target: TARGET, %method, path, status, ms, request_id = %id, "request"),
     }

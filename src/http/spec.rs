@@ -32,21 +32,20 @@ pub async fn service(
 ) -> ApiResult<Response> {
     let q = query(raw);
     let svc = state.service(&service)?;
-    match service_document(&state, &caller, &svc) {
-        Some(doc) => respond(doc, &q),
-        None => {
-            state
-                .policy
-                .authorize(&caller, &service, Resource::Spec, "GET")?;
-            let doc = openapi::service_document(
-                &service,
-                &title(&svc),
-                svc.description.as_deref(),
-                &[],
-                &|_, _| false,
-            );
-            respond(doc, &q)
-        }
+    if let Some(doc) = service_document(&state, &caller, &svc) {
+        respond(doc, &q)
+    } else {
+        state
+            .policy
+            .authorize(&caller, &service, Resource::Spec, "GET")?;
+        let doc = openapi::service_document(
+            &service,
+            &title(&svc),
+            svc.description.as_deref(),
+            &[],
+            &|_, _| false,
+        );
+        respond(doc, &q)
     }
 }
 
@@ -108,7 +107,7 @@ fn service_document(state: &AppState, caller: &Principal, svc: &Service) -> Opti
 fn respond(doc: Value, q: &HashMap<String, String>) -> ApiResult<Response> {
     match q.get("format").map(|f| f.to_ascii_lowercase()).as_deref() {
         None | Some("json") => Ok(Json(doc).into_response()),
-        Some("yaml") | Some("yml") => {
+        Some("yaml" | "yml") => {
             let text = openapi::to_yaml(&doc).map_err(|e| {
                 tracing::error!("the API description could not be written as YAML: {e}");
                 ApiError::new(Code::Internal, "the document could not be written as YAML")

@@ -732,7 +732,7 @@ mod tests {
             (T::Integer, json!("5"), true),
             (T::Integer, json!(5.5), false),
             (T::Integer, json!("five"), false),
-            (T::Bigint, json!(9007199254740993u64), true),
+            (T::Bigint, json!(9_007_199_254_740_993_u64), true),
             (T::Decimal, json!("98765.432100"), true),
             (T::Decimal, json!("-1e5"), true),
             (T::Decimal, json!("1,5"), false),

@@ -76,7 +76,7 @@ mod tests {
 
     #[test]
     fn a_full_cache_keeps_most_entries() {
-        let c = TtlCache::new(Duration::from_secs(60));
+        let c = TtlCache::new(Duration::from_mins(1));
         for i in 0..(MAX_ENTRIES + 500) {
             c.put(i, i);
         }

@@ -467,7 +467,7 @@ impl Store {
     }
 
     pub async fn close(&self) {
-        self.pool.close().await
+        self.pool.close().await;
     }
 }
 

@@ -168,25 +168,25 @@ async fn export_streams_every_row(engine: Engine) {
 
 #[tokio::test]
 async fn sqlite_export() {
-    export_streams_every_row(Engine::Sqlite).await
+    export_streams_every_row(Engine::Sqlite).await;
 }
 
 #[tokio::test]
 async fn postgres_export() {
-    export_streams_every_row(Engine::Postgres).await
+    export_streams_every_row(Engine::Postgres).await;
 }
 
 #[tokio::test]
 async fn mysql_export() {
-    export_streams_every_row(Engine::MySql).await
+    export_streams_every_row(Engine::MySql).await;
 }
 
 #[tokio::test]
 async fn mongodb_export() {
-    export_streams_every_row(Engine::MongoDb).await
+    export_streams_every_row(Engine::MongoDb).await;
 }
 
 #[tokio::test]
 async fn nx_export() {
-    export_streams_every_row(Engine::MongoNx).await
+    export_streams_every_row(Engine::MongoNx).await;
 }

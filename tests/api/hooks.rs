@@ -22,13 +22,13 @@ async fn hooks_reshape_answer_and_reject(engine: Engine) {
     // pre_process reshapes the payload: the database stores what the script left
     app.script(
         "shop._table.customers.post.pre_process",
-        r#"
+        r"
         var recs = event.request.payload.resource || [event.request.payload];
         recs.forEach(function (r) {
             r.email = String(r.email).toLowerCase();
             r.notes = 'stamped for ' + event.session.role;
         });
-        "#,
+        ",
     )
     .await;
     let r = app
@@ -50,10 +50,10 @@ async fn hooks_reshape_answer_and_reject(engine: Engine) {
     .await;
     app.script(
         "shop._table.customers.get.post_process",
-        r#"
+        r"
         (event.response.content.resource || []).forEach(function (r) { delete r.credit; });
         event.response.content.order.push('customers');
-        "#,
+        ",
     )
     .await;
     let r = app
@@ -133,27 +133,27 @@ async fn hooks_reshape_answer_and_reject(engine: Engine) {
 
 #[tokio::test]
 async fn sqlite_hooks() {
-    hooks_reshape_answer_and_reject(Engine::Sqlite).await
+    hooks_reshape_answer_and_reject(Engine::Sqlite).await;
 }
 
 #[tokio::test]
 async fn postgres_hooks() {
-    hooks_reshape_answer_and_reject(Engine::Postgres).await
+    hooks_reshape_answer_and_reject(Engine::Postgres).await;
 }
 
 #[tokio::test]
 async fn mysql_hooks() {
-    hooks_reshape_answer_and_reject(Engine::MySql).await
+    hooks_reshape_answer_and_reject(Engine::MySql).await;
 }
 
 #[tokio::test]
 async fn mongodb_hooks() {
-    hooks_reshape_answer_and_reject(Engine::MongoDb).await
+    hooks_reshape_answer_and_reject(Engine::MongoDb).await;
 }
 
 #[tokio::test]
 async fn nx_hooks() {
-    hooks_reshape_answer_and_reject(Engine::MongoNx).await
+    hooks_reshape_answer_and_reject(Engine::MongoNx).await;
 }
 
 /// An instance with the conformance database as service `shop` (SQLite).
@@ -225,7 +225,7 @@ async fn limits_stop_hostile_scripts_and_the_server_stays_healthy() {
     // no files, network, processes or timers to reach
     app.script(
         "shop._table.products.get.pre_process",
-        r#"
+        r"
         var reach = {};
         ['require', 'process', 'std', 'os', 'fetch', 'XMLHttpRequest', 'WebSocket',
          'setTimeout', 'setInterval', 'Deno', 'Bun', 'module', 'importScripts'].forEach(function (n) {
@@ -233,7 +233,7 @@ async fn limits_stop_hostile_scripts_and_the_server_stays_healthy() {
         });
         try { new Function('return this')().x = 1; reach.function_ctor = 'ok'; } catch (e) { reach.function_ctor = 'blocked'; }
         event.response = {content: reach};
-        "#,
+        ",
     )
     .await;
     let r = app.call("GET /api/shop/_table/products", None).await;

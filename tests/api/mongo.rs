@@ -175,20 +175,20 @@ async fn atomic_batches_are_undone(engine: Engine) {
 
 #[tokio::test]
 async fn secantus_object_ids_and_schemaless_fields() {
-    object_ids_and_schemaless_fields(Engine::MongoDb).await
+    object_ids_and_schemaless_fields(Engine::MongoDb).await;
 }
 
 #[tokio::test]
 async fn nx_object_ids_and_schemaless_fields() {
-    object_ids_and_schemaless_fields(Engine::MongoNx).await
+    object_ids_and_schemaless_fields(Engine::MongoNx).await;
 }
 
 #[tokio::test]
 async fn secantus_atomic_batches_are_undone() {
-    atomic_batches_are_undone(Engine::MongoDb).await
+    atomic_batches_are_undone(Engine::MongoDb).await;
 }
 
 #[tokio::test]
 async fn nx_atomic_batches_are_undone() {
-    atomic_batches_are_undone(Engine::MongoNx).await
+    atomic_batches_are_undone(Engine::MongoNx).await;
 }

@@ -236,7 +236,7 @@ async fn row_filters_and_hidden_columns(engine: Engine) {
             .iter()
             .map(|x| x[id].as_i64().unwrap())
             .collect();
-        v.sort();
+        v.sort_unstable();
         v
     };
     let admin_get = |n: i64| {
@@ -469,27 +469,27 @@ async fn row_filters_and_hidden_columns(engine: Engine) {
 
 #[tokio::test]
 async fn sqlite_row_filters_and_hidden_columns() {
-    row_filters_and_hidden_columns(Engine::Sqlite).await
+    Box::pin(row_filters_and_hidden_columns(Engine::Sqlite)).await;
 }
 
 #[tokio::test]
 async fn postgres_row_filters_and_hidden_columns() {
-    row_filters_and_hidden_columns(Engine::Postgres).await
+    Box::pin(row_filters_and_hidden_columns(Engine::Postgres)).await;
 }
 
 #[tokio::test]
 async fn mysql_row_filters_and_hidden_columns() {
-    row_filters_and_hidden_columns(Engine::MySql).await
+    Box::pin(row_filters_and_hidden_columns(Engine::MySql)).await;
 }
 
 #[tokio::test]
 async fn mongodb_row_filters_and_hidden_columns() {
-    row_filters_and_hidden_columns(Engine::MongoDb).await
+    Box::pin(row_filters_and_hidden_columns(Engine::MongoDb)).await;
 }
 
 #[tokio::test]
 async fn nx_row_filters_and_hidden_columns() {
-    row_filters_and_hidden_columns(Engine::MongoNx).await
+    Box::pin(row_filters_and_hidden_columns(Engine::MongoNx)).await;
 }
 
 /// Polls `f` until it holds, for at most `limit`; how long it took.

@@ -55,7 +55,9 @@ fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => {
             x.to_string() == y.to_string()
-                || x.as_f64().zip(y.as_f64()).is_some_and(|(x, y)| x == y)
+                || x.as_f64()
+                    .zip(y.as_f64())
+                    .is_some_and(|(x, y)| x.to_bits() == y.to_bits())
         }
         (Value::Array(x), Value::Array(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))

@@ -237,7 +237,7 @@ async fn declared_services_are_read_only_through_the_api() {
             label: None,
             description: None,
             config: json!({"url": url}).as_object().unwrap().clone(),
-        })
+        });
     })
     .await;
     assert_eq!(

@@ -161,7 +161,7 @@ fn fixture(engine: Engine) -> String {
 /// A fresh database with `sql` loaded (the conformance fixture by default).
 pub async fn fresh_db(engine: Engine, sql: Option<&str>) -> Option<TestDb> {
     let server = server_url(engine)?;
-    let sql = sql.map(str::to_string).unwrap_or_else(|| fixture(engine));
+    let sql = sql.map_or_else(|| fixture(engine), str::to_string);
     let db = if engine == Engine::Sqlite {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("test.sqlite");

@@ -166,7 +166,7 @@ fn input(r: &mut Rng) -> String {
         // mutations of a valid filter
         6..=8 => {
             let mut chars: Vec<char> = valid(r, 4).chars().collect();
-            for _ in 0..1 + r.next(4) {
+            for _ in 0..=r.next(4) {
                 let at = r.next(chars.len() + 1);
                 match r.next(4) {
                     0 if at < chars.len() => {

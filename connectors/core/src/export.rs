@@ -178,7 +178,7 @@ fn push_csv_cell(out: &mut String, kind: Cell, text: Option<&str>) {
         Cell::Json
             if t.len() >= 2 && t.starts_with('"') && t.ends_with('"') && !t.contains('\\') =>
         {
-            push_csv_text(out, &t[1..t.len() - 1])
+            push_csv_text(out, &t[1..t.len() - 1]);
         }
         Cell::Json if t.starts_with('"') => match serde_json::from_str::<String>(t) {
             Ok(s) => push_csv_text(out, &s),

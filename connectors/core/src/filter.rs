@@ -429,7 +429,7 @@ impl fmt::Display for Expr {
                 } else {
                     " OR "
                 };
-                let parts: Vec<String> = v.iter().map(|e| e.to_string()).collect();
+                let parts: Vec<String> = v.iter().map(std::string::ToString::to_string).collect();
                 write!(f, "({})", parts.join(sep))
             }
             Expr::Not(e) => write!(f, "NOT {e}"),
@@ -439,7 +439,10 @@ impl fmt::Display for Expr {
                 values,
                 negated,
             } => {
-                let parts: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+                let parts: Vec<String> = values
+                    .iter()
+                    .map(std::string::ToString::to_string)
+                    .collect();
                 write!(
                     f,
                     "{} {}IN ({})",
@@ -551,7 +554,7 @@ fn lex(input: &str) -> Result<Vec<Token>, FilterError> {
             }
             Tok::Ident(s)
         } else if c.is_ascii_digit()
-            || (c == '-' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit()))
+            || (c == '-' && chars.get(i + 1).is_some_and(char::is_ascii_digit))
         {
             let mut s = String::new();
             if c == '-' {
@@ -859,7 +862,7 @@ impl Parser {
         // comparison operators, symbolic or named
         let op = match &t.kind {
             Tok::Sym("=") => Some(CmpOp::Eq),
-            Tok::Sym("!=") | Tok::Sym("<>") => Some(CmpOp::Ne),
+            Tok::Sym("!=" | "<>") => Some(CmpOp::Ne),
             Tok::Sym(">") => Some(CmpOp::Gt),
             Tok::Sym(">=") => Some(CmpOp::Ge),
             Tok::Sym("<") => Some(CmpOp::Lt),
@@ -881,7 +884,7 @@ impl Parser {
             let value = self.value()?;
             return match value {
                 Operand::Value(v) => cmp_or_null(field, op, v, at),
-                p => Ok(Expr::Cmp {
+                p @ Operand::Param { .. } => Ok(Expr::Cmp {
                     field,
                     op,
                     value: p,

@@ -8,6 +8,7 @@ fn digits(s: &str) -> bool {
 }
 
 /// `YYYY-MM-DD`
+#[allow(clippy::many_single_char_names)] // y, m, d: a date's parts
 pub fn is_date(s: &str) -> bool {
     let p: Vec<&str> = s.split('-').collect();
     let [y, m, d] = p.as_slice() else {

@@ -175,7 +175,7 @@ pub fn bson_to_json(b: &Bson) -> Value {
         }
         Bson::String(s) => Value::String(s.clone()),
         Bson::ObjectId(o) => Value::String(o.to_hex()),
-        Bson::DateTime(d) => Value::String(rfc3339(d)),
+        Bson::DateTime(d) => Value::String(rfc3339(*d)),
         Bson::Binary(bin) => Value::String(STANDARD.encode(&bin.bytes)),
         Bson::Array(a) => Value::Array(a.iter().map(bson_to_json).collect()),
         Bson::Document(d) => Value::Object(
@@ -188,7 +188,7 @@ pub fn bson_to_json(b: &Bson) -> Value {
 }
 
 /// `2026-05-17T13:45:00+00:00`, with milliseconds only when there are some.
-fn rfc3339(d: &DateTime) -> String {
+fn rfc3339(d: DateTime) -> String {
     let s = d.try_to_rfc3339_string().unwrap_or_default();
     // bson writes `...:00Z` or `...:00.123Z`
     let base = s.trim_end_matches('Z');
@@ -204,9 +204,9 @@ mod tests {
     #[test]
     fn dates_round_trip() {
         let d = parse_datetime("2026-05-17T13:45:00+02:00").unwrap_or(DateTime::MIN);
-        assert_eq!(rfc3339(&d), "2026-05-17T11:45:00+00:00");
+        assert_eq!(rfc3339(d), "2026-05-17T11:45:00+00:00");
         let d = parse_datetime("2026-05-17 13:45:00.250").unwrap_or(DateTime::MIN);
-        assert_eq!(rfc3339(&d), "2026-05-17T13:45:00.25+00:00");
+        assert_eq!(rfc3339(d), "2026-05-17T13:45:00.25+00:00");
     }
 
     #[test]

@@ -144,10 +144,10 @@ fn build(e: &Expr, t: &Table, negated: bool) -> Result<Document, ConnectorError>
                 .map(|x| build(x, t, negated))
                 .collect::<Result<Vec<_>, _>>()?;
             // De Morgan: NOT (a AND b) = NOT a OR NOT b
-            if matches!(e, Expr::And(_)) != negated {
-                all(parts)
-            } else {
+            if matches!(e, Expr::And(_)) == negated {
                 any(parts)
+            } else {
+                all(parts)
             }
         }
         Expr::Not(x) => build(x, t, !negated)?,
@@ -170,12 +170,12 @@ fn build(e: &Expr, t: &Table, negated: bool) -> Result<Document, ConnectorError>
                 .iter()
                 .map(|v| bson(t, &f.name, v))
                 .collect::<Result<_, _>>()?;
-            if *n != negated {
+            if *n == negated {
+                doc! {&f.name: {"$in": vs}}
+            } else {
                 let mut vs = vs;
                 vs.push(Bson::Null);
                 doc! {&f.name: {"$exists": true, "$nin": vs}}
-            } else {
-                doc! {&f.name: {"$in": vs}}
             }
         }
         Expr::Like {
@@ -224,10 +224,10 @@ fn build(e: &Expr, t: &Table, negated: bool) -> Result<Document, ConnectorError>
             negated: n,
         } => {
             field(t, &f.name)?;
-            if *n != negated {
-                not_null(&f.name)
-            } else {
+            if *n == negated {
                 doc! {&f.name: Bson::Null}
+            } else {
+                not_null(&f.name)
             }
         }
     })

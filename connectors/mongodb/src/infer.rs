@@ -78,16 +78,15 @@ pub fn columns(docs: &[Document]) -> Vec<Column> {
     }];
     for d in docs {
         for (k, v) in d {
-            let i = match seen.iter().position(|s| s.name == *k) {
-                Some(i) => i,
-                None => {
-                    seen.push(Seen {
-                        name: k.clone(),
-                        types: Vec::new(),
-                        present: 0,
-                    });
-                    seen.len() - 1
-                }
+            let i = if let Some(i) = seen.iter().position(|s| s.name == *k) {
+                i
+            } else {
+                seen.push(Seen {
+                    name: k.clone(),
+                    types: Vec::new(),
+                    present: 0,
+                });
+                seen.len() - 1
             };
             let s = &mut seen[i];
             s.present += 1;

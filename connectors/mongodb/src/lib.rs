@@ -170,14 +170,14 @@ fn returning_fields(t: &Table, asked: &[String]) -> Vec<String> {
     }
 }
 
-fn sort_doc(order: &[OrderBy]) -> Result<Document, ConnectorError> {
+fn sort_doc(order: &[OrderBy]) -> Document {
     let mut sort = Document::new();
     for o in order {
         // nulls are lowest; a request for another order was refused by the
         // router (Capabilities::nulls)
         sort.insert(o.field.clone(), if o.descending { -1 } else { 1 });
     }
-    Ok(sort)
+    sort
 }
 
 impl Mongo {
@@ -480,7 +480,7 @@ impl Connector for Mongo {
         let mut find = coll
             .find(filter)
             .projection(projection)
-            .sort(sort_doc(&req.order)?)
+            .sort(sort_doc(&req.order))
             .skip(req.offset);
         if let Some(l) = req.limit {
             find = find.limit(i64::try_from(l).unwrap_or(i64::MAX));
@@ -523,6 +523,6 @@ impl Connector for Mongo {
     }
 
     async fn close(&self) {
-        self.client.clone().shutdown().await
+        self.client.clone().shutdown().await;
     }
 }

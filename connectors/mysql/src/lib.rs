@@ -267,7 +267,7 @@ impl SqlDriver for Driver {
     }
 
     async fn close(&self) {
-        self.pool.close()
+        self.pool.close();
     }
 }
 
@@ -327,6 +327,17 @@ pub fn api_type(data_type: &str, column_type: &str) -> ApiType {
     }
 }
 
+/// A key constraint as introspection reads it: (table, constraint) -> kind, columns,
+/// referenced table and columns.
+struct Key {
+    table: String,
+    name: String,
+    kind: String,
+    cols: Vec<String>,
+    ref_table: Option<String>,
+    ref_cols: Vec<String>,
+}
+
 async fn introspect(conn: &mut MySqlConnection) -> Result<Catalog, sqlx::Error> {
     let json_checks: Vec<(String, String)> = match sqlx::query(include_str!("sql/json_columns.sql"))
         .fetch_all(&mut *conn)
@@ -376,15 +387,6 @@ async fn introspect(conn: &mut MySqlConnection) -> Result<Catalog, sqlx::Error> 
             .try_get::<Option<String>, _>("description")?
             .filter(|d| !d.is_empty());
         columns.entry(table).or_default().push(col);
-    }
-    // (table, constraint) -> kind, columns, referenced table and columns
-    struct Key {
-        table: String,
-        name: String,
-        kind: String,
-        cols: Vec<String>,
-        ref_table: Option<String>,
-        ref_cols: Vec<String>,
     }
     let mut keys: Vec<Key> = Vec::new();
     for k in sqlx::query(include_str!("sql/keys.sql"))

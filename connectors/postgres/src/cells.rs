@@ -162,7 +162,7 @@ impl Decoder {
             out.clear();
             match wire {
                 Wire::Float4 => {
-                    push_float(out, f64::from(f32::from_be_bytes(fixed(b, "real")?)), true)
+                    push_float(out, f64::from(f32::from_be_bytes(fixed(b, "real")?)), true);
                 }
                 Wire::Float8 => push_float(out, f64::from_be_bytes(fixed(b, "double")?), false),
                 Wire::Numeric => numeric_text(b, out).ok_or_else(|| bad("numeric"))?,

@@ -299,7 +299,7 @@ impl SqlDriver for Driver {
     }
 
     async fn close(&self) {
-        self.pool.close()
+        self.pool.close();
     }
 
     /// One query, its rows read as they arrive and written as lines into
@@ -512,7 +512,7 @@ impl CatalogRows {
                     c.is_primary_key = true;
                     c.allow_null = false;
                 }
-                t.primary_key = cols.clone();
+                t.primary_key.clone_from(&cols);
             }
             if let [only] = cols.as_slice()
                 && let Some(c) = t.columns.iter_mut().find(|c| &c.name == only)

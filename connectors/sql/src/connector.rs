@@ -297,7 +297,6 @@ impl<D: SqlDriver> SqlConnector<D> {
     /// What a checked write returns (the key added to the columns asked
     /// for), and the check; refuses a table whose rows cannot be found again.
     fn checked(
-        &self,
         t: &Arc<Table>,
         filter: Option<&Expr>,
         asked: Vec<OutCol>,
@@ -363,7 +362,7 @@ impl<D: SqlDriver> SqlConnector<D> {
         returning: &[OutCol],
     ) -> Result<Option<Vec<ItemOutcome>>, ConnectorError> {
         let n = req.records.len();
-        let per_row = req.records.first().map_or(0, |r| r.len());
+        let per_row = req.records.first().map_or(0, serde_json::Map::len);
         if req.batch == BatchMode::Continue || n < 2 || n > self.dialect().rows_per_insert(per_row)
         {
             return Ok(None);
@@ -410,7 +409,7 @@ impl<D: SqlDriver> SqlConnector<D> {
             return Ok(out);
         }
         // Atomic: build everything first, so a bad value fails before any write.
-        if let Some(i) = items.iter().position(|r| r.is_err()) {
+        if let Some(i) = items.iter().position(std::result::Result::is_err) {
             return Ok(items
                 .into_iter()
                 .enumerate()
@@ -447,7 +446,6 @@ impl<D: SqlDriver> SqlConnector<D> {
     }
 
     fn read_back_item(
-        &self,
         table: &Arc<Table>,
         returning: &[OutCol],
         expect_row: bool,
@@ -526,7 +524,7 @@ impl<D: SqlDriver> Connector for SqlConnector<D> {
         let t = &req.table;
         Self::check_writable(t)?;
         let asked = translate::returning_cols(t, &req.returning)?;
-        let (returning, check) = self.checked(t, req.check.as_ref(), asked)?;
+        let (returning, check) = Self::checked(t, req.check.as_ref(), asked)?;
         if check.is_none()
             && let Some(done) = self.insert_at_once(req, &returning).await?
         {
@@ -542,7 +540,7 @@ impl<D: SqlDriver> Connector for SqlConnector<D> {
                         stmt: q,
                         record: r.clone(),
                     };
-                    self.read_back_item(t, &returning, false, step)
+                    Self::read_back_item(t, &returning, false, step)
                 } else {
                     Write::Returning {
                         q,
@@ -558,7 +556,7 @@ impl<D: SqlDriver> Connector for SqlConnector<D> {
         let t = &req.table;
         Self::check_writable(t)?;
         let asked = translate::returning_cols(t, &req.returning)?;
-        let (returning, check) = self.checked(t, req.check.as_ref(), asked)?;
+        let (returning, check) = Self::checked(t, req.check.as_ref(), asked)?;
         // Rows are found again by key; without one, every column is read first.
         let before_cols = if t.primary_key.is_empty() {
             translate::returning_cols(t, &[])?
@@ -577,7 +575,7 @@ impl<D: SqlDriver> Connector for SqlConnector<D> {
                         stmt: q,
                         record: i.values.clone(),
                     };
-                    self.read_back_item(t, &returning, i.expect_row, step)
+                    Self::read_back_item(t, &returning, i.expect_row, step)
                 } else {
                     Write::Returning {
                         q,
@@ -603,7 +601,7 @@ impl<D: SqlDriver> Connector for SqlConnector<D> {
                         before: self.before(t, &i.filter, &returning)?,
                         stmt: q,
                     };
-                    self.read_back_item(t, &returning, i.expect_row, step)
+                    Self::read_back_item(t, &returning, i.expect_row, step)
                 } else {
                     Write::Returning {
                         q,
@@ -616,6 +614,6 @@ impl<D: SqlDriver> Connector for SqlConnector<D> {
     }
 
     async fn close(&self) {
-        self.driver.close().await
+        self.driver.close().await;
     }
 }

@@ -175,7 +175,7 @@ mod tests {
             (ApiType::Integer, vec![json!(1), json!("2")]),
             (
                 ApiType::Bigint,
-                vec![json!(-9007199254740993_i64), json!(" 3 ")],
+                vec![json!(-9_007_199_254_740_993_i64), json!(" 3 ")],
             ),
             (ApiType::Decimal, vec![json!(1.5), json!("98765.4321")]),
             (ApiType::Float, vec![json!(1.5), json!("2.5")]),

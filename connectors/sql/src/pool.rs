@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// An idle connection is closed after this long.
-const IDLE: Duration = Duration::from_secs(300);
+const IDLE: Duration = Duration::from_mins(5);
 
 /// What an engine supplies to the pool.
 pub trait Backend: Send + Sync + 'static {
@@ -237,7 +237,7 @@ fn cancel<B: Backend>(opts: Arc<B::Options>, id: i64) {
                     engine,
                     id,
                     "could not cancel a statement its request left: {e}"
-                )
+                );
             }
             Err(_) => tracing::warn!(
                 engine,

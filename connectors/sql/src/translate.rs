@@ -1,7 +1,10 @@
 //! Connector requests to SQL statements. Field names are resolved against the
 //! table (defence in depth: the HTTP layer has already rejected unknown ones).
 
-use crate::ast::*;
+use crate::ast::{
+    Assign, ColRef, Cond, Count, Delete, Insert, Order, OutCol, Param, Select, Statement, TableRef,
+    Update,
+};
 use crate::convert::{escape_like, param, text_param};
 use gatehouse_core::filter::{Expr, Field, Operand, TextMatch};
 use gatehouse_core::{Column, ConnectorError, ErrorKind, OrderBy, Record, SelectRequest, Table};

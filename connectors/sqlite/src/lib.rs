@@ -236,7 +236,7 @@ impl SqlDriver for Driver {
     }
 
     async fn close(&self) {
-        self.pool.close()
+        self.pool.close();
     }
 }
 

@@ -2,7 +2,10 @@
 //! columns, the row filter bound to the caller, and the checks a write body
 //! goes through before any connector sees it.
 
-use super::*;
+use super::{
+    ApiError, ApiResult, AppState, Arc, Code, Expr, Principal, Record, Table, Value, check_fields,
+    json, openapi, pointer, rbac,
+};
 
 /// What the caller may see of a table.
 pub(super) struct Access {

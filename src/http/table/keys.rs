@@ -1,7 +1,7 @@
 //! Records addressed by key: a path `{id}`, `ids` (with `id_field`), and the
 //! filters that select them.
 
-use super::*;
+use super::{ApiError, ApiResult, Code, Expr, Params, Table, Value, split_key};
 
 pub(super) fn require_key(table: &Table) -> ApiResult<Vec<String>> {
     if table.primary_key.is_empty() {

@@ -31,9 +31,9 @@ mod read;
 mod write;
 
 use access::Access;
-use keys::*;
-use read::*;
-use write::*;
+use keys::{ids_filter, key_filter, key_text, path_key, requested_ids};
+use read::{export, read};
+use write::{create, delete, pointer, update};
 
 /// One table request, as extracted from HTTP. Its body is read only once the
 /// caller may use the table ([`TableOp::read_body`]): nobody is made to wait

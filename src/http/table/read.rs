@@ -1,7 +1,12 @@
 //! Reads: one record by key, a page of a list (filter, order, paging, `ids`
 //! in the order asked, counts), and the streamed export.
 
-use super::*;
+use super::{
+    Access, ApiError, ApiResult, AppState, Arc, Code, Content, CountMode, ExportFormat, Expr,
+    IntoResponse, Params, Principal, Record, Resource, Response, Rows, SelectRequest, Service,
+    StatusCode, StreamExt, Table, TableOp, Value, connector_err, header, ids_filter, json,
+    key_filter, key_text, path_key, requested_ids,
+};
 
 pub(super) async fn read(
     service: &Service,

@@ -1,7 +1,11 @@
 //! Writes: the records of a body, the items an update or delete selects,
 //! batches and their outcomes, the answer's envelope.
 
-use super::*;
+use super::{
+    Access, Answer, ApiError, ApiResult, Arc, BatchMode, Code, DeleteRequest, Expr, InsertRequest,
+    ItemOutcome, Method, Params, Record, Service, StatusCode, Table, TableOp, UpdateRequest, Value,
+    WriteItem, connector_err, json, key_filter, path_key, requested_ids,
+};
 
 /// The JSON pointer to field `f` of record `i` in a write body as it was sent.
 pub(super) fn pointer(body: Option<&Value>, i: usize, f: &str) -> String {

@@ -12,9 +12,12 @@ pub use postgres::Postgres;
 pub use sqlite::Sqlite;
 pub use sqlserver::SqlServer;
 
-use crate::ast::*;
+use crate::ast::{
+    Assign, ColRef, Cond, OutCol, Output, Param, Query, SqlValue, Statement, TableRef,
+};
 use gatehouse_core::cells::Cell;
 use gatehouse_core::filter::CmpOp;
+use std::fmt::Write as _;
 
 /// How a dialect hands back the rows a write touched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -229,7 +232,7 @@ impl<'d> Printer<'d> {
             .join(", ")
     }
 
-    fn where_clause(&mut self, filter: &Option<Cond>) -> String {
+    fn where_clause(&mut self, filter: Option<&Cond>) -> String {
         match filter {
             Some(c) => format!(" WHERE {}", self.cond(c)),
             None => String::new(),
@@ -267,7 +270,7 @@ impl<'d> Printer<'d> {
                 let cells = self.cells(&s.columns, s.cells);
                 let reads = self.reads(&s.columns, cells.as_deref());
                 let cols = self.select_list(&reads, &s.columns);
-                let filter = self.where_clause(&s.filter);
+                let filter = self.where_clause(s.filter.as_ref());
                 let order = if s.order.is_empty() {
                     String::new()
                 } else {
@@ -306,7 +309,7 @@ impl<'d> Printer<'d> {
                 }
             }
             Statement::Count(c) => {
-                let w = self.where_clause(&c.filter);
+                let w = self.where_clause(c.filter.as_ref());
                 self.sql = format!("SELECT COUNT(*) FROM {}{w}", self.table(&c.table));
                 Output::Count
             }
@@ -326,7 +329,12 @@ impl<'d> Printer<'d> {
                             format!("({})", vals.join(", "))
                         })
                         .collect();
-                    sql += &format!(" ({}){output} VALUES {}", names.join(", "), rows.join(", "));
+                    let _ = write!(
+                        sql,
+                        " ({}){output} VALUES {}",
+                        names.join(", "),
+                        rows.join(", ")
+                    );
                 }
                 self.finish_dml(sql, &i.returning)
             }
@@ -346,13 +354,13 @@ impl<'d> Printer<'d> {
                     .collect();
                 let mut sql = format!("UPDATE {} SET {}", self.table(&u.table), sets.join(", "));
                 sql += &self.output(&u.returning, "INSERTED");
-                sql += &self.where_clause(&u.filter);
+                sql += &self.where_clause(u.filter.as_ref());
                 self.finish_dml(sql, &u.returning)
             }
             Statement::Delete(d) => {
                 let mut sql = format!("DELETE FROM {}", self.table(&d.table));
                 sql += &self.output(&d.returning, "DELETED");
-                sql += &self.where_clause(&d.filter);
+                sql += &self.where_clause(d.filter.as_ref());
                 self.finish_dml(sql, &d.returning)
             }
         }

@@ -2,6 +2,7 @@ use super::{Dialect, quote_with};
 use crate::ast::{ColRef, OutCol, Param};
 use gatehouse_core::ApiType;
 use gatehouse_core::cells::Cell;
+use std::fmt::Write as _;
 
 /// PostgreSQL: `$n` placeholders cast to the column's type, and rows read as
 /// cells (`cell_column`) that the driver spells from their binary form.
@@ -121,10 +122,10 @@ impl Dialect for Postgres {
     ) -> (String, String) {
         let mut s = String::new();
         if let Some(l) = limit {
-            s += &format!(" LIMIT {l}");
+            let _ = write!(s, " LIMIT {l}");
         }
         if let Some(o) = offset {
-            s += &format!(" OFFSET {o}");
+            let _ = write!(s, " OFFSET {o}");
         }
         (String::new(), s)
     }

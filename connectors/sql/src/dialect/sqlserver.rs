@@ -2,6 +2,7 @@ use super::{Dialect, ReturningStyle, order_term_emulated};
 use crate::ast::{ColRef, Param, SqlValue};
 use crate::convert::naive_datetime;
 use gatehouse_core::ApiType;
+use std::fmt::Write as _;
 
 /// SQL Server (T-SQL): `[bracket]` quoting, `@Pn` placeholders, `TOP` and
 /// `OFFSET … FETCH` with validated integers inlined, `OUTPUT INSERTED/DELETED`
@@ -75,9 +76,9 @@ impl Dialect for SqlServer {
                 } else {
                     " ORDER BY (SELECT NULL)".into()
                 };
-                s += &format!(" OFFSET {o} ROWS");
+                let _ = write!(s, " OFFSET {o} ROWS");
                 if let Some(l) = limit {
-                    s += &format!(" FETCH NEXT {l} ROWS ONLY");
+                    let _ = write!(s, " FETCH NEXT {l} ROWS ONLY");
                 }
                 (String::new(), s)
             }
