@@ -16,5 +16,6 @@ mod mongo;
 mod openapi;
 mod policy;
 mod postgres;
+mod schemas;
 mod services;
 mod sqlserver;

@@ -395,6 +395,14 @@ impl TestApp {
             .await
     }
 
+    /// `target` (`VERB /path`) with `query` encoded as its query string, as the admin.
+    pub async fn call_query(&self, target: &str, query: &[(&str, &str)]) -> Reply {
+        let qs: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(query)
+            .finish();
+        self.call(&format!("{target}?{qs}"), None).await
+    }
+
     pub async fn call_with(
         &self,
         target: &str,

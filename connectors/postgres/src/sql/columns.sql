@@ -1,6 +1,9 @@
 -- Columns of every relation in the service's schemas ($1), in table order.
 -- db_type keeps modifiers (numeric(10,2)); cast_type drops them, for casting
--- bound parameters without rounding them. Domains report their base type so
+-- bound parameters without rounding or cutting them. Without its modifier
+-- `character` is character(1) and `bit` is bit(1), which would keep one
+-- character of a value: their unbounded kin (bpchar, varbit) are cast to
+-- instead, and the column's own length check refuses a value too long. Domains report their base type so
 -- the API type follows the underlying data. typmod carries length/precision.
 -- A default cannot name a column, so it is spelled without the table's
 -- context (pg_get_expr with a relation looks the relation up on every call);
@@ -9,7 +12,10 @@ SELECT n.nspname AS schema_name,
        c.relname AS table_name,
        a.attname AS name,
        format_type(a.atttypid, a.atttypmod) AS db_type,
-       format_type(a.atttypid, NULL) AS cast_type,
+       CASE t.typname
+            WHEN 'bpchar' THEN 'bpchar' WHEN '_bpchar' THEN 'bpchar[]'
+            WHEN 'bit' THEN 'varbit' WHEN '_bit' THEN 'varbit[]'
+            ELSE format_type(a.atttypid, NULL) END AS cast_type,
        COALESCE(bt.typname, t.typname)::text AS base_type,
        COALESCE(bt.typcategory, t.typcategory)::text AS category,
        COALESCE(bt.typtype, t.typtype)::text AS typtype,
