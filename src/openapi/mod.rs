@@ -7,6 +7,7 @@
 
 pub mod system;
 
+use gatehouse_core::catalog::IntRange;
 use gatehouse_core::{ApiType, Column, Table};
 use serde_json::{Map, Value, json};
 
@@ -38,6 +39,19 @@ pub fn column_schema(c: &Column) -> Value {
         if let (Some(n), true) = (c.length, c.api_type.is_textual()) {
             o.insert("maxLength".into(), json!(n));
         }
+        if let Some(r) = c.range {
+            // the format says 32 or 64 bits; a narrower or unsigned range is spelled out
+            let (format, full) = if r.min >= i128::from(i32::MIN) && r.max <= i128::from(i32::MAX) {
+                ("int32", IntRange::bits(32, false))
+            } else {
+                ("int64", IntRange::bits(64, false))
+            };
+            o.insert("format".into(), json!(format));
+            if r != full {
+                o.insert("minimum".into(), json!(r.min));
+                o.insert("maximum".into(), json!(r.max));
+            }
+        }
         if c.allow_null && !c.is_primary_key {
             // 3.1: nullability is a type list
             if let Some(Value::String(t)) = o.get("type").cloned() {
@@ -67,16 +81,30 @@ pub fn check_value(c: &Column, v: &Value) -> Result<(), String> {
         decode_base64, is_date, is_datetime, is_decimal, is_time, is_uuid,
     };
     let ok = match c.api_type {
-        ApiType::Integer | ApiType::Bigint => match v {
-            Value::Number(n) => n.as_i64().is_some() || n.as_u64().is_some(),
-            Value::String(s) => s.trim().parse::<i64>().is_ok(),
-            _ => false,
-        },
-        ApiType::Decimal | ApiType::Float => match v {
-            Value::Number(_) => true,
-            Value::String(s) => is_decimal(s.trim()),
-            _ => false,
-        },
+        ApiType::Integer | ApiType::Bigint => {
+            let n = match v {
+                Value::Number(n) => n.to_string().parse::<i128>().ok(),
+                Value::String(s) => s.trim().parse::<i128>().ok(),
+                _ => None,
+            };
+            let Some(n) = n else {
+                return Err(expected(c.api_type).to_string());
+            };
+            let r = c.range.unwrap_or(IntRange::ANY);
+            if n < r.min || n > r.max {
+                return Err(format!("an integer between {} and {}", r.min, r.max));
+            }
+            true
+        }
+        ApiType::Decimal | ApiType::Float => {
+            let text = match v {
+                Value::Number(n) => n.to_string(),
+                Value::String(s) if is_decimal(s.trim()) => s.trim().to_string(),
+                _ => return Err(expected(c.api_type).to_string()),
+            };
+            check_number(c, &text)?;
+            true
+        }
         ApiType::Boolean => v.is_boolean() || matches!(v.as_u64(), Some(0 | 1)),
         ApiType::String | ApiType::Text => v.is_string(),
         ApiType::Date => v.as_str().is_some_and(is_date),
@@ -101,6 +129,29 @@ pub fn check_value(c: &Column, v: &Value) -> Result<(), String> {
         return Err(format!("at most {max} characters"));
     }
     Ok(())
+}
+
+/// A number within what the column holds: an exact decimal's digits within
+/// its precision and scale; otherwise (floats, decimals of no declared
+/// precision) a finite double — `1e400` would be stored as infinity by some
+/// engines and refused as out of range by others.
+fn check_number(c: &Column, text: &str) -> Result<(), String> {
+    use gatehouse_core::value::decimal_digits;
+    if let (ApiType::Decimal, Some(p)) = (c.api_type, c.precision) {
+        let scale = c.scale.unwrap_or(0).max(0) as u64;
+        let whole = (p.max(0) as u64).saturating_sub(scale);
+        return match decimal_digits(text) {
+            Some((before, after)) if before <= whole && after <= scale => Ok(()),
+            _ => Err(format!(
+                "a number of at most {whole} digits before the point and {scale} after"
+            )),
+        };
+    }
+    if text.parse::<f64>().is_ok_and(f64::is_finite) {
+        Ok(())
+    } else {
+        Err("a finite number (within a double's range)".into())
+    }
 }
 
 /// What a value of `t` looks like, for error messages.

@@ -4,7 +4,7 @@
 
 use crate::common::{Engine, TestApp, fresh_db};
 use axum::http::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// `character(n)` and `bit(n)` (and arrays of them) keep the whole value:
 /// a parameter cast to the bare type name would be `character(1)`, which

@@ -62,8 +62,43 @@ pub struct Column {
     pub length: Option<i64>,
     pub precision: Option<i64>,
     pub scale: Option<i64>,
+    /// The integers the column's type holds (`smallint`: -32768..=32767),
+    /// where the engine says; values outside are refused before the database.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub range: Option<IntRange>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+}
+
+/// The least and greatest integer a column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct IntRange {
+    pub min: i128,
+    pub max: i128,
+}
+
+impl IntRange {
+    /// A `bits`-wide integer, signed or not.
+    pub fn bits(bits: u32, unsigned: bool) -> IntRange {
+        if unsigned {
+            IntRange {
+                min: 0,
+                max: (1i128 << bits) - 1,
+            }
+        } else {
+            IntRange {
+                min: -(1i128 << (bits - 1)),
+                max: (1i128 << (bits - 1)) - 1,
+            }
+        }
+    }
+
+    /// What an integer column takes when its engine does not say (MongoDB):
+    /// a signed 64-bit integer.
+    pub const ANY: IntRange = IntRange {
+        min: i64::MIN as i128,
+        max: i64::MAX as i128,
+    };
 }
 
 impl Column {
@@ -87,6 +122,7 @@ impl Column {
             length: None,
             precision: None,
             scale: None,
+            range: None,
             description: None,
         }
     }

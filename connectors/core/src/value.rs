@@ -111,9 +111,55 @@ pub fn is_decimal(s: &str) -> bool {
     s.parse::<serde_json::Number>().is_ok() && !s.starts_with('+')
 }
 
+/// The digits of a decimal's text (`-12.50`, `1e400`, `0.0012`): how many
+/// before the point and after it, as an exact decimal would hold it (leading
+/// and trailing zeros do not count). `None` if it is not a number.
+pub fn decimal_digits(s: &str) -> Option<(u64, u64)> {
+    if !is_decimal(s) {
+        return None;
+    }
+    let s = s.trim_start_matches('-');
+    let (mantissa, exp) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], s[i + 1..].parse::<i64>().ok()?),
+        None => (s, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = format!("{int}{frac}");
+    let digits = digits.trim_start_matches('0');
+    if digits.trim_end_matches('0').is_empty() {
+        return Some((0, 0));
+    }
+    // the point sits `point` digits into `digits` (may be outside it)
+    let leading_zeros = (int.len() + frac.len() - digits.len()) as i64;
+    let point = int.len() as i64 - leading_zeros + exp;
+    let significant = digits.trim_end_matches('0').len() as i64;
+    let before = point.max(0);
+    let after = (significant - point).max(0);
+    Some((before as u64, after as u64))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_digits_count_as_an_exact_decimal_holds_them() {
+        for (s, want) in [
+            ("12.50", Some((2, 1))),
+            ("-12.345", Some((2, 3))),
+            ("0.0012", Some((0, 4))),
+            ("1e400", Some((401, 0))),
+            ("1.5E-3", Some((0, 4))),
+            ("100", Some((3, 0))),
+            ("0", Some((0, 0))),
+            ("0.000", Some((0, 0))),
+            ("12.0", Some((2, 0))),
+            ("12e-1", Some((1, 1))),
+            ("x", None),
+        ] {
+            assert_eq!(decimal_digits(s), want, "{s}");
+        }
+    }
 
     #[test]
     fn forms() {

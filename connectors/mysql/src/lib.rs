@@ -7,7 +7,7 @@
 //! same path serves MariaDB, so the code tested here is the code MySQL runs.
 
 use async_trait::async_trait;
-use gatehouse_core::catalog::{ApiType, Column, ForeignKey, Table, TableKind};
+use gatehouse_core::catalog::{ApiType, Column, ForeignKey, IntRange, Table, TableKind};
 use gatehouse_core::{
     Capabilities, Catalog, ConnectionConfig, Connector, ConnectorError, ErrorKind, Record,
 };
@@ -366,8 +366,20 @@ async fn introspect(conn: &mut MySqlConnection) -> Result<Catalog, sqlx::Error> 
         } else {
             api_type(&data_type, &column_type)
         };
+        let unsigned = column_type.contains("unsigned");
+        let bits = match data_type.as_str() {
+            "tinyint" => Some(8),
+            "smallint" => Some(16),
+            "mediumint" => Some(24),
+            "int" | "integer" => Some(32),
+            "bigint" => Some(64),
+            _ => None,
+        };
         let mut col = Column::new(name, api, column_type);
         col.cast_type = String::new();
+        if matches!(api, ApiType::Integer | ApiType::Bigint) {
+            col.range = bits.map(|b| IntRange::bits(b, unsigned));
+        }
         let extra: String = c.try_get::<Option<String>, _>("extra")?.unwrap_or_default();
         let extra = extra.to_ascii_lowercase();
         col.allow_null = c.try_get::<String, _>("nullable")? == "YES";

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use cells::Decoder;
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
-use gatehouse_core::catalog::{ApiType, Column, ForeignKey, Table, TableKind};
+use gatehouse_core::catalog::{ApiType, Column, ForeignKey, IntRange, Table, TableKind};
 use gatehouse_core::cells::{Cell, JsonRows, JsonRowsWriter};
 use gatehouse_core::export::LineWriter;
 use gatehouse_core::{
@@ -491,6 +491,12 @@ impl CatalogRows {
                 r.try_get::<String, _>("db_type")?,
             );
             c.cast_type = r.try_get("cast_type")?;
+            c.range = match base.as_str() {
+                "int2" => Some(IntRange::bits(16, false)),
+                "int4" => Some(IntRange::bits(32, false)),
+                "int8" => Some(IntRange::bits(64, false)),
+                _ => None,
+            };
             c.allow_null = r.try_get("allow_null")?;
             c.default = r.try_get("default_expr")?;
             c.generated = r.try_get("is_generated")?;

@@ -3,7 +3,7 @@
 //! each is written as JSON (0/1 as booleans, JSON text embedded, blobs as base64).
 
 use async_trait::async_trait;
-use gatehouse_core::catalog::{ApiType, Column, ForeignKey, Table, TableKind};
+use gatehouse_core::catalog::{ApiType, Column, ForeignKey, IntRange, Table, TableKind};
 use gatehouse_core::{
     Capabilities, Catalog, ConnectionConfig, Connector, ConnectorError, ErrorKind, Record,
 };
@@ -344,6 +344,10 @@ async fn introspect(pool: &mut SqliteConnection) -> Result<Catalog, sqlx::Error>
                 pk.push((pos, cname));
             }
             (col.length, col.precision, col.scale) = type_modifiers(&declared, api);
+            // every SQLite integer is 64-bit; beyond that it would be stored as a REAL
+            if matches!(api, ApiType::Integer | ApiType::Bigint) {
+                col.range = Some(IntRange::bits(64, false));
+            }
             columns.push(col);
         }
         pk.sort();

@@ -10,7 +10,7 @@
 use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use gatehouse_core::catalog::{ApiType, Column, ForeignKey, Table, TableKind};
+use gatehouse_core::catalog::{ApiType, Column, ForeignKey, IntRange, Table, TableKind};
 use gatehouse_core::{
     Capabilities, Catalog, ConnectionConfig, Connector, ConnectorError, ErrorKind, Record,
 };
@@ -555,6 +555,13 @@ async fn introspect(conn: &mut Conn, schemas: &[String]) -> Result<Catalog, Conn
                 col.precision = Some(prec);
                 col.scale = Some(scale);
             }
+            col.range = match tname.as_str() {
+                "tinyint" => Some(IntRange::bits(8, true)),
+                "smallint" => Some(IntRange::bits(16, false)),
+                "int" => Some(IntRange::bits(32, false)),
+                "bigint" => Some(IntRange::bits(64, false)),
+                _ => None,
+            };
             col.is_primary_key = pk.contains(&cname);
             col.is_unique = (col.is_primary_key && pk.len() == 1)
                 || unique.iter().any(|(_, u)| u.len() == 1 && u[0] == cname);
