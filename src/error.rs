@@ -57,6 +57,8 @@ codes! {
     LimitExceeded = "limit_exceeded", BAD_REQUEST;
     InvalidValue = "invalid_value", BAD_REQUEST;
     InvalidParameter = "invalid_parameter", BAD_REQUEST;
+    /// A parameter the endpoint does not take (a typo such as `limt`).
+    UnknownParameter = "unknown_parameter", BAD_REQUEST;
     UnknownField = "unknown_field", BAD_REQUEST;
     MissingSelector = "missing_selector", BAD_REQUEST;
     NoPrimaryKey = "no_primary_key", BAD_REQUEST;

@@ -36,9 +36,44 @@ fn canonical(name: &str) -> Option<&'static str> {
     NAMES.iter().find(|(n, _)| *n == name).map(|(_, c)| *c)
 }
 
+/// A parameter name one letter-edit away from `name` (`limt` → `limit`).
+fn canonical_near(name: &str) -> Option<&'static str> {
+    let close = |a: &str, b: &str| {
+        let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+        if a.len().abs_diff(b.len()) > 1 {
+            return false;
+        }
+        // one insertion, deletion, substitution or swap of neighbours
+        let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+        let (ra, rb) = (&a[prefix..], &b[prefix..]);
+        ra.iter()
+            .rev()
+            .zip(rb.iter().rev())
+            .take_while(|(x, y)| x == y)
+            .count()
+            + 1
+            >= ra.len().max(rb.len())
+            || (ra.len() == rb.len()
+                && ra.len() >= 2
+                && ra[0] == rb[1]
+                && ra[1] == rb[0]
+                && ra[2..] == rb[2..])
+    };
+    NAMES.iter().find(|(n, _)| close(name, n)).map(|(n, _)| *n)
+}
+
+/// Credentials in the query string (docs/API.md §6): read by authentication,
+/// never a parameter, and never shown to a hook script.
+const CREDENTIALS: &[&str] = &["api_key", "session_token"];
+
 #[derive(Debug, Default)]
 pub struct Params {
     map: HashMap<&'static str, Value>,
+    /// Names the table API does not take, in the order given: refused
+    /// unless a hook script may read them (they reach `event.request.params`).
+    others: Vec<(String, Value)>,
+    /// The records of a tunnelled GET's body ([`Params::set_records`]).
+    records: Option<Value>,
     limits: RequestLimits,
     /// `{user.id}`, `{user.email}`, `{role}`: the caller's values, which a
     /// filter may name like a row filter does (they win over `params`).
@@ -63,25 +98,75 @@ fn invalid(name: &str, expected: &str) -> ApiError {
 }
 
 impl Params {
-    /// Reads the query string; unknown names are ignored (they may be meant
-    /// for a proxy or be credentials such as `api_key`).
+    /// Reads the query string. Names it does not know are kept aside
+    /// ([`Params::refuse_unknown`]); credentials are left to authentication.
     pub fn from_query(raw: Option<&str>) -> Self {
         let mut p = Params::default();
         for (k, v) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
-            if let Some(c) = canonical(&k) {
-                p.map.insert(c, Value::String(v.into_owned()));
-            }
+            p.set(&k, Value::String(v.into_owned()));
         }
         p
     }
 
-    /// Takes parameters given in a JSON body object (tunnelled requests).
-    pub fn merge_body(&mut self, body: &Map<String, Value>) {
-        for (k, v) in body {
-            if let Some(c) = canonical(k) {
-                self.map.insert(c, v.clone());
+    fn set(&mut self, name: &str, v: Value) {
+        match canonical(name) {
+            Some(c) => {
+                self.map.insert(c, v);
             }
+            None if CREDENTIALS.contains(&name) => {}
+            None => match self.others.iter_mut().find(|(n, _)| n == name) {
+                Some(slot) => slot.1 = v,
+                None => self.others.push((name.to_string(), v)),
+            },
         }
+    }
+
+    /// Takes parameters given in a JSON body object (tunnelled requests,
+    /// and the keys beside `resource` in a write envelope: `resource` is the
+    /// body, not a parameter).
+    pub fn merge_body(&mut self, body: &Map<String, Value>) {
+        for (k, v) in body.iter().filter(|(k, _)| *k != "resource") {
+            self.set(k, v.clone());
+        }
+    }
+
+    /// The records a tunnelled GET names (`{"resource": [{"id": 1}, ...]}`,
+    /// as DreamFactory sends them): read as `ids` of their keys.
+    pub fn set_records(&mut self, records: Value) {
+        self.records = Some(records);
+    }
+
+    pub fn records(&self) -> Option<&Value> {
+        self.records.as_ref()
+    }
+
+    /// 400 `limit_exceeded` when `n` records are more than `ids` may name.
+    pub fn check_id_count(&self, n: usize) -> ApiResult<()> {
+        if n > self.limits.max_ids {
+            return Err(too_many(
+                "resource",
+                "max_ids",
+                self.limits.max_ids,
+                "records",
+            ));
+        }
+        Ok(())
+    }
+
+    /// 400 `unknown_parameter` for the first name the API does not take: a
+    /// typo (`limt=5`) must not answer the whole table.
+    pub fn refuse_unknown(&self) -> ApiResult<()> {
+        let Some((name, _)) = self.others.first() else {
+            return Ok(());
+        };
+        let hint = canonical_near(name)
+            .map(|n| format!("; did you mean '{n}'?"))
+            .unwrap_or_default();
+        Err(ApiError::new(
+            Code::UnknownParameter,
+            format!("'{name}' is not a parameter of this endpoint{hint}"),
+        )
+        .with_context(serde_json::json!({ "parameter": name })))
     }
 
     /// The limits the parameters are read within, and the caller whose
@@ -91,21 +176,26 @@ impl Params {
         self.caller = caller;
     }
 
-    /// The parameters as a JSON object (what a hook script sees).
+    /// The parameters as a JSON object (what a hook script sees): those the
+    /// API takes, by their canonical names, and every other one given.
     pub fn to_object(&self) -> Map<String, Value> {
         let mut names: Vec<&&str> = self.map.keys().collect();
         names.sort();
-        names
+        let known = names
             .into_iter()
-            .filter_map(|k| Some((k.to_string(), self.map.get(*k)?.clone())))
-            .collect()
+            .filter_map(|k| Some((k.to_string(), self.map.get(*k)?.clone())));
+        known.chain(self.others.iter().cloned()).collect()
     }
 
-    /// The parameters a hook script left (a JSON object) in place of these;
-    /// unknown names are ignored. The limits and the caller stay.
+    /// The parameters a hook script left (a JSON object) in place of these.
+    /// The limits and the caller stay.
     pub fn replace(&mut self, obj: &Map<String, Value>) {
         self.map.clear();
+        self.others.clear();
         self.merge_body(obj);
+        if let Some(r) = obj.get("resource") {
+            self.records = Some(r.clone());
+        }
     }
 
     fn text(&self, name: &str) -> ApiResult<Option<String>> {

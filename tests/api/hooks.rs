@@ -294,7 +294,7 @@ async fn scripts_see_the_session_and_no_credentials() {
     let token = app.session("clerk@example.com", "clerk").await;
     let r = app
         .call_with(
-            "GET /api/shop/_table/customers?limit=5&filter=id%3E1&session_token=x",
+            "GET /api/shop/_table/customers?limit=5&filter=id%3E1&session_token=x&probe=1",
             None,
             &[
                 ("authorization", &format!("Bearer {token}")),
@@ -306,7 +306,12 @@ async fn scripts_see_the_session_and_no_credentials() {
     assert_eq!(r.json["session"]["role"], "clerk");
     assert_eq!(r.json["session"]["user"]["email"], "clerk@example.com");
     assert_eq!(r.json["method"], "GET");
-    assert_eq!(r.json["params"], json!({"filter": "id>1", "limit": "5"}));
+    // every parameter reaches the script, those the API does not take too
+    // (the script is there to read them); credentials do not
+    assert_eq!(
+        r.json["params"],
+        json!({"filter": "id>1", "limit": "5", "probe": "1"})
+    );
     assert_eq!(r.json["headers"]["x-trace"], "t-1");
     assert!(!r.text.contains(&token), "the token reached a script");
     // an API key caller: no user, the app's name

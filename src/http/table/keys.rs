@@ -87,12 +87,55 @@ pub(super) fn ids_key(table: &Table, params: &Params) -> ApiResult<Vec<String>> 
 pub(super) type Ids = (Vec<String>, Vec<Vec<Value>>);
 
 /// The `ids` asked for, with the key columns they refer to.
+/// The `ids` asked for, with the key columns they refer to; a tunnelled GET
+/// may name them as records instead (`{"resource": [{"id": 1}, ...]}`).
 pub(super) fn requested_ids(table: &Table, p: &Params) -> ApiResult<Option<Ids>> {
+    if let Some(records) = p.records() {
+        if p.has("ids") {
+            return Err(ApiError::new(
+                Code::BadRequest,
+                "give the records to read either as 'ids' or as 'resource', not both",
+            ));
+        }
+        let key = ids_key(table, p)?;
+        let ids = records_keys(table, &key, records)?;
+        p.check_id_count(ids.len())?;
+        return Ok(Some((key, ids)));
+    }
     if !p.has("ids") {
         return Ok(None);
     }
     let key = ids_key(table, p)?;
     Ok(p.ids(key.len())?.map(|ids| (key, ids)))
+}
+
+/// The key values of each record in `records` (a JSON array of objects).
+fn records_keys(table: &Table, key: &[String], records: &Value) -> ApiResult<Vec<Vec<Value>>> {
+    let Value::Array(records) = records else {
+        return Err(ApiError::new(
+            Code::BadRequest,
+            "'resource' must be an array of records",
+        ));
+    };
+    records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            key.iter()
+                .map(|k| match r.get(k) {
+                    Some(v) if !v.is_null() => Ok(v.clone()),
+                    _ => Err(ApiError::new(
+                        Code::MissingField,
+                        format!(
+                            "record {i} of 'resource' lacks its key '{k}' ('{}')",
+                            table.name
+                        ),
+                    )
+                    .with_context(serde_json::json!({"field": k, "index": i}))),
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Text of a key value, for matching records to the ids asked for.

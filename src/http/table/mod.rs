@@ -60,7 +60,9 @@ pub async fn list_tables(
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<Value>> {
     let svc = state.service(&service)?;
-    if Params::from_query(query.as_deref()).flag("refresh")? {
+    let params = Params::from_query(query.as_deref());
+    params.refuse_unknown()?;
+    if params.flag("refresh")? {
         if !caller.is_admin() {
             return Err(ApiError::new(
                 Code::Forbidden,
@@ -137,6 +139,9 @@ impl TableOp {
         if let Some(Value::Object(obj)) = &body {
             if self.tunnelled && self.method == Method::GET {
                 self.params.merge_body(obj);
+                if let Some(records) = obj.get("resource") {
+                    self.params.set_records(records.clone());
+                }
                 body = None;
             } else if obj.contains_key("resource") {
                 self.params.merge_body(obj);
@@ -190,7 +195,12 @@ async fn handle(state: &AppState, caller: &Principal, mut op: TableOp) -> ApiRes
     op.params
         .bound_to(state.config.limits, rbac::caller_values(caller));
     // 4. Pre-process hooks: they may reshape the request, answer it, or reject it.
+    // A parameter the API does not take is refused, unless a script of this
+    // table and verb is there to read it.
     let scripts = state.hooks.matching(&op.service, &table.name, &op.method);
+    if scripts.pre.is_empty() && scripts.post.is_empty() {
+        op.params.refuse_unknown()?;
+    }
     if !scripts.pre.is_empty() {
         let event = op.event(&table.name, caller, Stage::Pre);
         match state.hooks.pre(&scripts.pre, event).await? {
