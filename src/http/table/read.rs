@@ -182,6 +182,29 @@ pub(super) enum Paging {
 }
 
 /// A list request (`GET` on a table without an id), as the connector gets it.
+/// An order that gives every row one place: the primary key, else a unique
+/// column; none for a table with neither (a view), which pages as the
+/// database reads it.
+fn stable_order(table: &Table) -> Vec<gatehouse_core::OrderBy> {
+    let key: Vec<String> = if table.primary_key.is_empty() {
+        table
+            .columns
+            .iter()
+            .find(|c| c.is_unique)
+            .map(|c| vec![c.name.clone()])
+            .unwrap_or_default()
+    } else {
+        table.primary_key.clone()
+    };
+    key.into_iter()
+        .map(|field| gatehouse_core::OrderBy {
+            field,
+            descending: false,
+            nulls_first: None,
+        })
+        .collect()
+}
+
 pub(super) struct List {
     req: SelectRequest,
     /// `ids=`: the key and the values asked for, in the order asked.
@@ -240,6 +263,14 @@ impl List {
         };
         let offset = p.uint("offset")?.unwrap_or(0);
         let asked = p.uint("limit")?.filter(|l| *l > 0);
+        // A page cut without an order would be cut from whatever order the
+        // database reads in, which an update changes (PostgreSQL moves the
+        // row): pages would skip and repeat rows. The key orders them.
+        let mut order = order;
+        let cut = matches!(paging, Paging::Page(_)) || asked.is_some() || offset > 0;
+        if order.is_empty() && ids.is_none() && count != CountMode::Only && cut {
+            order = stable_order(table);
+        }
         let (limit, query_limit) = match paging {
             // Asking for one row more tells whether a next page exists.
             Paging::Page(max) => {
