@@ -62,6 +62,29 @@ fn canonical_near(name: &str) -> Option<&'static str> {
     NAMES.iter().find(|(n, _)| close(name, n)).map(|(n, _)| *n)
 }
 
+const FILTER_PARAMS: &str =
+    "a JSON object of values ({\"r\": \"north\"}), or a list of {\"name\", \"value\"} pairs";
+
+/// The values of a filter's `:name` placeholders: `{"r": "north"}`, the
+/// keys also written with their colon (`{":r": "north"}`) or as
+/// DreamFactory's list of pairs (`[{"name": ":r", "value": "north"}]`).
+fn filter_params(v: &Value) -> ApiResult<Map<String, Value>> {
+    let unprefixed = |k: &str| k.strip_prefix(':').unwrap_or(k).to_string();
+    match v {
+        Value::Object(m) => Ok(m.iter().map(|(k, v)| (unprefixed(k), v.clone())).collect()),
+        Value::Array(pairs) => pairs
+            .iter()
+            .map(
+                |p| match (p.get("name").and_then(Value::as_str), p.get("value")) {
+                    (Some(name), Some(value)) => Ok((unprefixed(name), value.clone())),
+                    _ => Err(invalid("params", FILTER_PARAMS)),
+                },
+            )
+            .collect(),
+        _ => Err(invalid("params", FILTER_PARAMS)),
+    }
+}
+
 /// Credentials in the query string (docs/API.md §6): read by authentication,
 /// never a parameter, and never shown to a hook script.
 const CREDENTIALS: &[&str] = &["api_key", "session_token"];
@@ -321,12 +344,11 @@ impl Params {
         }
         let mut params = match self.map.get("params") {
             None | Some(Value::Null) => Map::new(),
-            Some(Value::Object(m)) => m.clone(),
             Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
-                Ok(Value::Object(m)) => m,
-                _ => return Err(invalid("params", "a JSON object")),
+                Ok(v) => filter_params(&v)?,
+                Err(_) => return Err(invalid("params", FILTER_PARAMS)),
             },
-            Some(_) => return Err(invalid("params", "a JSON object")),
+            Some(v) => filter_params(v)?,
         };
         params.extend(self.caller.iter().map(|(k, v)| (k.clone(), v.clone())));
         let expr = Expr::parse_within(&text, &self.limits.filter())?.bind(&params)?;

@@ -29,6 +29,9 @@ use std::sync::Arc;
 
 /// The table name that stands for every table of a service.
 pub const ANY_TABLE: &str = "{table_name}";
+/// The segment after a table that names its record events
+/// (`shop._table.customers.{id}.get.post_process`).
+pub const RECORD: &str = "{id}";
 
 /// Largest script file read from the scripts folder.
 const MAX_FILE_BYTES: u64 = 1024 * 1024;
@@ -256,12 +259,20 @@ impl Hooks {
     }
 
     /// The scripts a request on `table` with `method` runs, `{table_name}` ones first.
-    pub fn matching(&self, service: &str, table: &str, method: &Method) -> Matched {
+    /// The scripts of a request on `table` (`by_id`: on one record by its
+    /// path id, which also runs DreamFactory's `{table}.{id}` events), in
+    /// order: every table's, this table's, this table's record's.
+    pub fn matching(&self, service: &str, table: &str, method: &Method, by_id: bool) -> Matched {
         if self.files.load().is_empty() && self.records.load().is_empty() {
             return Matched::default();
         }
+        let mut tables = vec![ANY_TABLE.to_string(), table.to_string()];
+        if by_id {
+            tables.push(format!("{ANY_TABLE}.{RECORD}"));
+            tables.push(format!("{table}.{RECORD}"));
+        }
         let pick = |stage| {
-            [ANY_TABLE, table]
+            tables
                 .iter()
                 .filter_map(|t| self.get(&event_name(service, t, method, stage)))
                 .collect()

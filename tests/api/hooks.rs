@@ -609,3 +609,38 @@ async fn the_shipped_examples_work_on_the_demo() {
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     }
 }
+
+/// DreamFactory's record events (`{table}.{id}`): they run for a request on
+/// one record by its path id, after the table's own, and not for the table.
+#[tokio::test]
+async fn record_events_fire_for_one_record() {
+    let Some((app, _db)) = shop().await else {
+        return;
+    };
+    app.script(
+        "shop._table.customers.{id}.get.post_process",
+        "event.response.content.seen_by = 'record';",
+    )
+    .await;
+    app.script(
+        "shop._table.customers.get.post_process",
+        "if (event.response.content.resource === undefined) { event.response.content.table_first = event.response.content.seen_by === undefined; }",
+    )
+    .await;
+    let r = app.call("GET /api/shop/_table/customers/1", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json["seen_by"], "record", "{}", r.text);
+    assert_eq!(r.json["table_first"], true, "{}", r.text);
+    let r = app
+        .call("GET /api/shop/_table/customers?limit=1", None)
+        .await;
+    assert_eq!(r.json.get("seen_by"), None, "{}", r.text);
+    // the admin API takes the name
+    let r = app
+        .call(
+            "POST /api/system/event_script/shop._table.orders.{id}.patch.pre_process",
+            Some(&json!({"content": "event.request.payload.status = 'x';"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+}

@@ -197,7 +197,9 @@ async fn handle(state: &AppState, caller: &Principal, mut op: TableOp) -> ApiRes
     // 4. Pre-process hooks: they may reshape the request, answer it, or reject it.
     // A parameter the API does not take is refused, unless a script of this
     // table and verb is there to read it.
-    let scripts = state.hooks.matching(&op.service, &table.name, &op.method);
+    let scripts = state
+        .hooks
+        .matching(&op.service, &table.name, &op.method, op.id.is_some());
     if scripts.pre.is_empty() && scripts.post.is_empty() {
         op.params.refuse_unknown()?;
     }
