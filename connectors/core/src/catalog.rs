@@ -55,6 +55,11 @@ pub struct Column {
     /// Computed by the database (generated columns): never written.
     #[serde(skip)]
     pub generated: bool,
+    /// A trigger that runs before an insert sets this column
+    /// (PostgreSQL/MySQL `BEFORE INSERT … FOR EACH ROW`, [`trigger_sets`]):
+    /// the database fills it, so it is not required.
+    #[serde(skip)]
+    pub filled_on_insert: bool,
     pub is_unique: bool,
     pub is_foreign_key: bool,
     pub ref_table: Option<String>,
@@ -68,6 +73,48 @@ pub struct Column {
     pub range: Option<IntRange>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+}
+
+/// Whether trigger code (`source`: the bodies of a table's BEFORE INSERT
+/// row triggers, and their arguments) sets `column` of the new row:
+/// `NEW.col := …` (PL/pgSQL), `SET NEW.col = …` (MySQL), quoted or not,
+/// or a trigger function given the column as an argument (PostgreSQL's
+/// `tsvector_update_trigger(fulltext, …)`), arguments ending in NUL. Read
+/// from the text, so it can only be a guess: a column it wrongly thinks
+/// filled is left to the database's own NOT NULL check.
+pub fn trigger_sets(source: &str, column: &str) -> bool {
+    let text = source.to_lowercase();
+    let col = column.to_lowercase();
+    // arguments, each ending in `\000` (PostgreSQL's escape encoding of NUL)
+    let mut pieces: Vec<&str> = text.split("\\000").collect();
+    pieces.pop();
+    if pieces
+        .iter()
+        .any(|arg| arg.split_whitespace().last() == Some(col.as_str()))
+    {
+        return true;
+    }
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find("new") {
+        let before_ok = i == 0 || !rest[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_');
+        let after = rest[i + 3..].trim_start();
+        rest = &rest[i + 3..];
+        let Some(after) = after.strip_prefix('.') else {
+            continue;
+        };
+        let after = after.trim_start();
+        let after = after.strip_prefix(['"', '`']).unwrap_or(after);
+        let Some(after) = after.strip_prefix(col.as_str()) else {
+            continue;
+        };
+        let after = after.strip_prefix(['"', '`']).unwrap_or(after).trim_start();
+        let assigns =
+            after.starts_with(":=") || (after.starts_with('=') && !after.starts_with("=="));
+        if before_ok && assigns {
+            return true;
+        }
+    }
+    false
 }
 
 /// The least and greatest integer a column holds.
@@ -115,6 +162,7 @@ impl Column {
             is_primary_key: false,
             auto_increment: false,
             generated: false,
+            filled_on_insert: false,
             is_unique: false,
             is_foreign_key: false,
             ref_table: None,
@@ -129,7 +177,11 @@ impl Column {
 
     /// Whether an insert must give this column a value.
     pub fn is_required(&self) -> bool {
-        !self.allow_null && self.default.is_none() && !self.auto_increment && !self.generated
+        !self.allow_null
+            && self.default.is_none()
+            && !self.auto_increment
+            && !self.generated
+            && !self.filled_on_insert
     }
 }
 
@@ -305,5 +357,40 @@ impl Catalog {
 
     pub fn tables(&self) -> &[Arc<Table>] {
         &self.tables
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trigger_sets;
+
+    #[test]
+    fn trigger_code_that_sets_a_column() {
+        for (source, column, sets) in [
+            ("BEGIN NEW.joined := now(); RETURN NEW; END", "joined", true),
+            (
+                "begin new.\"Joined\" := now(); return new; end",
+                "Joined",
+                true,
+            ),
+            ("SET NEW.create_date = NOW()", "create_date", true),
+            ("SET NEW.`create_date`=NOW()", "create_date", true),
+            (
+                "IF NEW.joined IS NULL THEN RAISE 'no'; END IF",
+                "joined",
+                false,
+            ),
+            ("IF NEW.joined == x THEN", "joined", false),
+            ("NEW.joined_at := now()", "joined", false),
+            ("renew.joined := 1", "joined", false),
+            (
+                "tsvector_update_trigger fulltext\\000pg_catalog.english\\000title\\000",
+                "fulltext",
+                true,
+            ),
+            ("SET NEW.name = 'x'", "joined", false),
+        ] {
+            assert_eq!(trigger_sets(source, column), sets, "{source} / {column}");
+        }
     }
 }

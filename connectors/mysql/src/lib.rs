@@ -7,7 +7,9 @@
 //! same path serves MariaDB, so the code tested here is the code MySQL runs.
 
 use async_trait::async_trait;
-use gatehouse_core::catalog::{ApiType, Column, ForeignKey, IntRange, Table, TableKind};
+use gatehouse_core::catalog::{
+    ApiType, Column, ForeignKey, IntRange, Table, TableKind, trigger_sets,
+};
 use gatehouse_core::{
     Capabilities, Catalog, ConnectionConfig, Connector, ConnectorError, ErrorKind, Record,
 };
@@ -433,6 +435,7 @@ async fn introspect(conn: &mut MySqlConnection) -> Result<Catalog, sqlx::Error> 
         let kind: String = t.try_get("kind")?;
         let is_view = kind == "VIEW";
         let updatable: String = t.try_get("updatable")?;
+        let triggers: Option<String> = t.try_get("insert_triggers")?;
         let mut cols = columns.remove(&name).unwrap_or_default();
         let own = |k: &&Key| k.table == name;
         let primary_key: Vec<String> = keys
@@ -448,6 +451,9 @@ async fn introspect(conn: &mut MySqlConnection) -> Result<Catalog, sqlx::Error> 
             .flat_map(|k| &k.cols)
             .collect();
         for c in &mut cols {
+            c.filled_on_insert = triggers
+                .as_deref()
+                .is_some_and(|t| trigger_sets(t, &c.name));
             c.is_primary_key = primary_key.contains(&c.name);
             c.is_unique = unique.contains(&&c.name) || (c.is_primary_key && primary_key.len() == 1);
         }

@@ -8,7 +8,9 @@ use bytes::Bytes;
 use cells::Decoder;
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
-use gatehouse_core::catalog::{ApiType, Column, ForeignKey, IntRange, Table, TableKind};
+use gatehouse_core::catalog::{
+    ApiType, Column, ForeignKey, IntRange, Table, TableKind, trigger_sets,
+};
 use gatehouse_core::cells::{Cell, JsonRows, JsonRowsWriter};
 use gatehouse_core::export::LineWriter;
 use gatehouse_core::{
@@ -450,10 +452,12 @@ impl CatalogRows {
         };
         let mut tables: Vec<Table> = Vec::new();
         let mut index: HashMap<(String, String), usize> = HashMap::new();
+        let mut triggers: Vec<Option<String>> = Vec::new();
         for r in self.tables {
             let schema: String = r.try_get("schema_name")?;
             let name: String = r.try_get("name")?;
             let kind: String = r.try_get("kind")?;
+            triggers.push(r.try_get("insert_triggers")?);
             index.insert((schema.clone(), name.clone()), tables.len());
             tables.push(Table {
                 name: api_name(&schema, &name),
@@ -500,6 +504,9 @@ impl CatalogRows {
             c.allow_null = r.try_get("allow_null")?;
             c.default = r.try_get("default_expr")?;
             c.generated = r.try_get("is_generated")?;
+            c.filled_on_insert = triggers[i]
+                .as_deref()
+                .is_some_and(|t| trigger_sets(t, &c.name));
             let identity: bool = r.try_get("is_identity")?;
             c.auto_increment = identity
                 || c.default
