@@ -77,6 +77,8 @@ codes! {
     PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE;
     MissingField = "missing_field", UNPROCESSABLE_ENTITY;
     TypeMismatch = "type_mismatch", UNPROCESSABLE_ENTITY;
+    /// A value for a column the database computes (generated, identity ALWAYS).
+    ReadOnlyField = "read_only_field", UNPROCESSABLE_ENTITY;
     NotNullViolation = "not_null_violation", UNPROCESSABLE_ENTITY;
     CheckViolation = "check_violation", UNPROCESSABLE_ENTITY;
     ServiceUnreachable = "service_unreachable", UNPROCESSABLE_ENTITY;

@@ -58,7 +58,8 @@ pub fn column_schema(c: &Column) -> Value {
                 o.insert("type".into(), json!([t, "null"]));
             }
         }
-        if c.auto_increment || c.generated {
+        // what the server refuses to write; an auto-increment key may be given
+        if c.generated {
             o.insert("readOnly".into(), json!(true));
         }
         if let Some(d) = &c.description {
@@ -831,10 +832,17 @@ mod tests {
         id.is_primary_key = true;
         id.allow_null = false;
         id.auto_increment = true;
+        // an auto-increment key may be given on insert: not readOnly
+        assert_eq!(
+            column_schema(&id),
+            json!({"type": "integer", "format": "int32"})
+        );
+        id.generated = true;
         assert_eq!(
             column_schema(&id),
             json!({"type": "integer", "format": "int32", "readOnly": true})
         );
+        id.generated = false;
         let mut name = Column::new("name", ApiType::String, "varchar(100)");
         name.length = Some(100);
         assert_eq!(

@@ -168,3 +168,90 @@ async fn mysql_trigger_filled_columns_are_not_required() {
     )
     .await;
 }
+
+/// The OpenAPI document's `readOnly` is what the server refuses: a column
+/// the database computes (generated, identity ALWAYS) is refused up front,
+/// naming it; an auto-increment key may be given. A record's key in a batch
+/// update selects it and is not a write.
+#[tokio::test]
+async fn read_only_means_what_the_server_refuses() {
+    let table = "CREATE TABLE item (id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        seq serial NOT NULL, name text NOT NULL, price numeric NOT NULL,
+        doubled numeric GENERATED ALWAYS AS (price * 2) STORED);
+        CREATE TABLE tag (id serial PRIMARY KEY, label text NOT NULL);";
+    let Some(db) = fresh_db(Engine::Postgres, Some(table)).await else {
+        return;
+    };
+    let app = TestApp::new().await;
+    app.register("pg", &db).await;
+    let spec = app.call("GET /api/pg/_spec", None).await;
+    let props = &spec.json["components"]["schemas"]["item"]["properties"];
+    assert_eq!(props["id"]["readOnly"], true, "{props}");
+    assert_eq!(props["doubled"]["readOnly"], true, "{props}");
+    assert_eq!(props["seq"].get("readOnly"), None, "{props}");
+    let tag = &spec.json["components"]["schemas"]["tag"]["properties"];
+    assert_eq!(
+        tag["id"].get("readOnly"),
+        None,
+        "an auto-increment key may be given: {tag}"
+    );
+
+    for (body, field) in [
+        (json!({"id": 5, "name": "a", "price": 1}), "id"),
+        (json!({"name": "a", "price": 1, "doubled": 2}), "doubled"),
+    ] {
+        let r = app.call("POST /api/pg/_table/item", Some(&body)).await;
+        assert_eq!(r.status.as_u16(), 422, "{body}: {}", r.text);
+        assert_eq!(
+            r.json["error"]["code"], "read_only_field",
+            "{body}: {}",
+            r.text
+        );
+        assert_eq!(
+            r.json["error"]["context"]["field"], field,
+            "{body}: {}",
+            r.text
+        );
+    }
+    let r = app
+        .call(
+            "POST /api/pg/_table/item?fields=*",
+            Some(&json!({"name": "a", "price": 1, "seq": 40})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.json["resource"][0]["doubled"], 2, "{}", r.text);
+    let r = app
+        .call(
+            "POST /api/pg/_table/tag?fields=id",
+            Some(&json!({"id": 9, "label": "given"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.json["resource"][0]["id"], 9, "{}", r.text);
+    let r = app
+        .call("PATCH /api/pg/_table/item/1", Some(&json!({"doubled": 3})))
+        .await;
+    assert_eq!(r.status.as_u16(), 422, "{}", r.text);
+    assert_eq!(r.json["error"]["context"]["field"], "doubled", "{}", r.text);
+    let r = app
+        .call(
+            "PATCH /api/pg/_table/item?fields=name",
+            Some(&json!({"resource": [{"id": 1, "name": "b"}]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "a key selects: {}", r.text);
+    let r = app
+        .call(
+            "POST /api/pg/_table/item",
+            Some(&json!({"name": null, "price": 1})),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 422, "{}", r.text);
+    assert_eq!(r.json["error"]["code"], "not_null_violation", "{}", r.text);
+    assert_eq!(
+        r.json["error"]["message"], "'name' must not be null",
+        "{}",
+        r.text
+    );
+}

@@ -485,9 +485,12 @@ async fn postgres_specific_types_identity_and_updatable_views() {
             Some(&json!({"id": 5, "m": "sad"})),
         )
         .await;
+    // refused before the database, naming the column (it was 400 from the database)
+    assert_eq!(r.json["error"]["code"], "read_only_field", "{}", r.text);
+    assert_eq!(r.json["error"]["context"]["field"], "id", "{}", r.text);
     assert_eq!(
         r.status,
-        StatusCode::BAD_REQUEST,
+        StatusCode::UNPROCESSABLE_ENTITY,
         "an identity ALWAYS column: {}",
         r.text
     );

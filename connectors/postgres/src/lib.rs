@@ -503,7 +503,9 @@ impl CatalogRows {
             };
             c.allow_null = r.try_get("allow_null")?;
             c.default = r.try_get("default_expr")?;
-            c.generated = r.try_get("is_generated")?;
+            // an identity GENERATED ALWAYS refuses a value as a generated column does
+            c.generated =
+                r.try_get::<bool, _>("is_generated")? || r.try_get::<bool, _>("identity_always")?;
             c.filled_on_insert = triggers[i]
                 .as_deref()
                 .is_some_and(|t| trigger_sets(t, &c.name));

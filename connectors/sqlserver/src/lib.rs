@@ -536,7 +536,9 @@ async fn introspect(conn: &mut Conn, schemas: &[String]) -> Result<Catalog, Conn
             );
             col.allow_null = get_int(c, "is_nullable") != Some(0);
             col.auto_increment = get_int(c, "is_identity") == Some(1);
+            // an IDENTITY takes no value (short of IDENTITY_INSERT), like a computed column
             col.generated = get_int(c, "is_computed") == Some(1)
+                || col.auto_increment
                 || matches!(tname.as_str(), "timestamp" | "rowversion");
             let column_id = get_int(c, "column_id");
             col.default = defaults

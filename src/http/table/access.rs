@@ -86,13 +86,28 @@ impl Access {
             if let Some(f) = r.keys().find(|f| !view.accepts_field(f, !insert)) {
                 return Err(ApiError::unknown_field(&view.name, f).with_context(at(i, f)));
             }
+            if let Some(c) = r
+                .keys()
+                .filter_map(|f| view.column(f))
+                // a key in an update's record selects it, it is not written
+                .find(|c| c.generated && (insert || !c.is_primary_key))
+            {
+                return Err(ApiError::new(
+                    Code::ReadOnlyField,
+                    format!(
+                        "'{}' is computed by the database and cannot be written",
+                        c.name
+                    ),
+                )
+                .with_context(at(i, &c.name)));
+            }
             // a schemaless collection requires nothing: its schema is only a sample
             if insert
                 && !view.inferred
                 && let Some(c) = view
                     .columns
                     .iter()
-                    .find(|c| c.is_required() && r.get(&c.name).is_none_or(Value::is_null))
+                    .find(|c| c.is_required() && !r.contains_key(&c.name))
             {
                 return Err(
                     ApiError::new(Code::MissingField, format!("'{}' is required", c.name))
@@ -106,7 +121,7 @@ impl Access {
                 let c = view.column(f)?;
                 if v.is_null() {
                     return (!c.allow_null).then(|| {
-                        ApiError::new(Code::NotNullViolation, format!("'{f}' may not be null"))
+                        ApiError::new(Code::NotNullViolation, format!("'{f}' must not be null"))
                             .with_context(at(i, f))
                     });
                 }

@@ -23,6 +23,7 @@ SELECT n.nspname AS schema_name,
        CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, 0)
             ELSE pg_get_expr(d.adbin, d.adrelid) END AS default_expr,
        a.attidentity <> '' AS is_identity,
+       a.attidentity = 'a' AS identity_always,
        a.attgenerated <> '' AS is_generated,
        a.atttypmod AS typmod,
        ds.description
