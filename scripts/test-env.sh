@@ -10,6 +10,7 @@
 #   GATEHOUSE_TEST_SQLSERVER_BRIDGE_URL
 #                                 pySQLbridge (PyPI): SQL Server's protocol, read-only,
 #                                 serving tests/fixtures/sqlserver-bridge/.
+#   GATEHOUSE_TEST_WEBDRIVER_URL  chromedriver (apt), driving headless Chromium.
 #   GATEHOUSE_TEST_SQLSERVER_URL  never started here (no SQL Server runs on this
 #                                 machine); set it to a real server (docker/compose.yaml)
 #                                 and the full suite runs against it.
@@ -156,6 +157,26 @@ gh_openapi_tools() {
   export GATEHOUSE_TEST_SCHEMATHESIS="$GH_VENV/bin/schemathesis"
 }
 
+# Headless Chromium and its WebDriver (Debian's chromium, chromium-driver), for
+# the Swagger UI page at /docs.
+gh_start_chromedriver() {
+  if [ -n "${GATEHOUSE_TEST_WEBDRIVER_URL:-}" ]; then return 0; fi
+  if ! command -v chromedriver >/dev/null && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    echo "test-env: installing Chromium and chromedriver with apt" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) \
+      >"$GH_RUN/apt-chromium.log" 2>&1 || true
+  fi
+  if ! command -v chromedriver >/dev/null; then
+    gh_fail_or_warn "chromedriver not found (apt-get install chromium chromium-driver)"; return
+  fi
+  local port; port=$(gh_free_port)
+  chromedriver --port="$port" >"$GH_RUN/chromedriver.log" 2>&1 </dev/null &
+  GH_PIDS_TO_STOP+=($!)
+  gh_wait_port "$port" || { cat "$GH_RUN/chromedriver.log" >&2; gh_fail_or_warn "chromedriver did not start"; return; }
+  export GATEHOUSE_TEST_WEBDRIVER_URL="http://127.0.0.1:$port"
+  echo "test-env: chromedriver on port $port" >&2
+}
+
 gh_stop_all() {
   if [ -n "${GH_STOP_PG:-}" ]; then "${GH_STOP_PG[@]}" >/dev/null 2>&1 || true; fi
   if [ -n "${GH_MARIADB_SOCK:-}" ]; then
@@ -168,10 +189,11 @@ gh_stop_all() {
 trap gh_stop_all EXIT
 
 # GATEHOUSE_TEST_SERVERS narrows what starts (bench/run.sh asks for "postgres").
-GH_WANT=" ${GATEHOUSE_TEST_SERVERS:-postgres mariadb mongo sqlserver-bridge openapi-tools} "
+GH_WANT=" ${GATEHOUSE_TEST_SERVERS:-postgres mariadb mongo sqlserver-bridge openapi-tools browser} "
 gh_wanted() { [[ "$GH_WANT" == *" $1 "* ]]; }
 if gh_wanted postgres; then gh_start_postgres || return 1 2>/dev/null || exit 1; fi
 if gh_wanted mariadb; then gh_start_mariadb || return 1 2>/dev/null || exit 1; fi
 if gh_wanted mongo; then gh_start_mongo || return 1 2>/dev/null || exit 1; fi
 if gh_wanted sqlserver-bridge; then gh_start_sqlserver_bridge || return 1 2>/dev/null || exit 1; fi
 if gh_wanted openapi-tools; then gh_openapi_tools || return 1 2>/dev/null || exit 1; fi
+if gh_wanted browser; then gh_start_chromedriver || return 1 2>/dev/null || exit 1; fi

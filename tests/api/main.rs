@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod browser;
 mod conformance;
 mod e2e;
 mod export;
