@@ -123,6 +123,12 @@ pub fn check_value(c: &Column, v: &Value) -> Result<(), String> {
     if !ok {
         return Err(expected(c.api_type).to_string());
     }
+    if c.spatial
+        && v.as_str()
+            .is_none_or(|s| s.parse::<wkt::Wkt<f64>>().is_err())
+    {
+        return Err("WKT text such as 'POINT(1 2)'".into());
+    }
     if let (Some(max), Some(s)) = (c.length, v.as_str())
         && c.api_type.is_textual()
         && i64::try_from(s.chars().count()).unwrap_or(i64::MAX) > max

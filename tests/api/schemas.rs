@@ -255,3 +255,41 @@ async fn read_only_means_what_the_server_refuses() {
         r.text
     );
 }
+
+/// MariaDB spatial columns (Sakila's `address.location`) are read and
+/// written as WKT text; text that is not WKT is 422, not a NULL stored.
+#[tokio::test]
+async fn mariadb_geometry_is_wkt_text() {
+    let table =
+        "CREATE TABLE place (id integer PRIMARY KEY, location geometry NOT NULL, spot point);
+        INSERT INTO place VALUES (1, ST_GeomFromText('POINT(1 2)'), NULL);";
+    let Some(db) = fresh_db(Engine::MySql, Some(table)).await else {
+        return;
+    };
+    let app = TestApp::new().await;
+    app.register("my", &db).await;
+    let r = app.call("GET /api/my/_table/place", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        r.json["resource"],
+        json!([{"id": 1, "location": "POINT(1 2)", "spot": null}])
+    );
+    let body = json!({"id": 2, "location": "POLYGON((0 0,1 0,1 1,0 0))", "spot": "POINT(3 4)"});
+    let r = app
+        .call("POST /api/my/_table/place?fields=*", Some(&body))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.json["resource"][0]["spot"], "POINT(3 4)", "{}", r.text);
+    let r = app
+        .call(
+            "PATCH /api/my/_table/place/2",
+            Some(&json!({"spot": "somewhere"})),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 422, "{}", r.text);
+    assert_eq!(r.json["error"]["context"]["field"], "spot", "{}", r.text);
+    let r = app
+        .call("GET /api/my/_table/place/2?fields=spot", None)
+        .await;
+    assert_eq!(r.json["spot"], "POINT(3 4)", "kept: {}", r.text);
+}

@@ -60,6 +60,10 @@ pub struct Column {
     /// the database fills it, so it is not required.
     #[serde(skip)]
     pub filled_on_insert: bool,
+    /// A spatial column (MySQL/MariaDB `GEOMETRY`, `POINT`, …): read and
+    /// written as WKT text (`POINT(1 2)`).
+    #[serde(skip)]
+    pub spatial: bool,
     pub is_unique: bool,
     pub is_foreign_key: bool,
     pub ref_table: Option<String>,
@@ -163,6 +167,7 @@ impl Column {
             auto_increment: false,
             generated: false,
             filled_on_insert: false,
+            spatial: false,
             is_unique: false,
             is_foreign_key: false,
             ref_table: None,

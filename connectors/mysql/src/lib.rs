@@ -302,6 +302,19 @@ impl SqlTransaction for Tx {
     }
 }
 
+/// MySQL's and MariaDB's spatial types: strings of WKT in the API.
+const SPATIAL: &[&str] = &[
+    "geometry",
+    "point",
+    "linestring",
+    "polygon",
+    "multipoint",
+    "multilinestring",
+    "multipolygon",
+    "geometrycollection",
+    "geomcollection",
+];
+
 /// The API type of a MySQL column from its `DATA_TYPE` and `COLUMN_TYPE`.
 pub fn api_type(data_type: &str, column_type: &str) -> ApiType {
     let unsigned = column_type.contains("unsigned");
@@ -377,8 +390,14 @@ async fn introspect(conn: &mut MySqlConnection) -> Result<Catalog, sqlx::Error> 
             "bigint" => Some(64),
             _ => None,
         };
+        let spatial = SPATIAL.contains(&data_type.as_str());
         let mut col = Column::new(name, api, column_type);
-        col.cast_type = String::new();
+        col.cast_type = if spatial {
+            "geometry".into()
+        } else {
+            String::new()
+        };
+        col.spatial = spatial;
         if matches!(api, ApiType::Integer | ApiType::Bigint) {
             col.range = bits.map(|b| IntRange::bits(b, unsigned));
         }

@@ -13,6 +13,23 @@ use gatehouse_core::ApiType;
 /// the session time zone the driver sets).
 pub struct MySql;
 
+/// A spatial column type (`geometry`, `point`, … as `COLUMN_TYPE` spells it).
+fn is_spatial(db_type: &str) -> bool {
+    let base = db_type.split([' ', '(']).next().unwrap_or("");
+    matches!(
+        base,
+        "geometry"
+            | "point"
+            | "linestring"
+            | "polygon"
+            | "multipoint"
+            | "multilinestring"
+            | "multipolygon"
+            | "geometrycollection"
+            | "geomcollection"
+    )
+}
+
 impl Dialect for MySql {
     fn name(&self) -> &'static str {
         "mysql"
@@ -27,6 +44,11 @@ impl Dialect for MySql {
     }
 
     fn typed_param(&self, placeholder: String, p: &Param) -> String {
+        // spatial columns take WKT text (checked before it gets here: MySQL
+        // answers NULL for text that is not WKT)
+        if p.cast.as_deref() == Some("geometry") {
+            return format!("ST_GeomFromText({placeholder})");
+        }
         match p.api_type {
             // Decimals as decimals, not doubles (MySQL's rule for text against
             // a number). The widest type: a narrower one would clamp
@@ -52,6 +74,9 @@ impl Dialect for MySql {
 
     fn read_column(&self, col: &OutCol) -> String {
         let q = self.quote(&col.name);
+        if is_spatial(&col.db_type) {
+            return format!("ST_AsText({q})");
+        }
         match col.api_type {
             ApiType::Binary => q,
             ApiType::Datetime => format!("REPLACE(CAST({q} AS CHAR), ' ', 'T')"),
