@@ -293,3 +293,66 @@ async fn mariadb_geometry_is_wkt_text() {
         .await;
     assert_eq!(r.json["spot"], "POINT(3 4)", "kept: {}", r.text);
 }
+
+/// LIKE and its kin on PostgreSQL strings that are not text in the database
+/// (an enum, xml, money, tsvector, a range, ltree-like domains) cast to
+/// text, as other non-text columns do; multi-dimensional arrays, composite
+/// values and geometric types are written in the JSON forms they are read as.
+#[tokio::test]
+async fn postgres_strings_that_are_not_text_and_nested_values() {
+    let table = "CREATE TYPE mood AS ENUM ('happy', 'sad');
+        CREATE TYPE complex AS (r double precision, i double precision);
+        CREATE TABLE odd (id integer PRIMARY KEY, m mood, x xml, price money, doc tsvector,
+            span int4range, grid integer[][], z complex, spot point);
+        INSERT INTO odd (id, m, x, price, doc, span) VALUES
+            (1, 'happy', '<a>hi</a>', 12.5, 'fat cat', '[1,5)'),
+            (2, 'sad', '<b/>', 3, 'lean dog', '[7,9)');";
+    let Some(db) = fresh_db(Engine::Postgres, Some(table)).await else {
+        return;
+    };
+    let app = TestApp::new().await;
+    app.register("pg", &db).await;
+    for (filter, ids) in [
+        ("m like 'ha%'", json!([{"id": 1}])),
+        ("m contains 'ad'", json!([{"id": 2}])),
+        ("x starts with '<a'", json!([{"id": 1}])),
+        ("price like '%12%'", json!([{"id": 1}])),
+        ("doc contains 'cat'", json!([{"id": 1}])),
+        ("span like '[7%'", json!([{"id": 2}])),
+        ("m = 'sad'", json!([{"id": 2}])),
+    ] {
+        let r = app
+            .call_query(
+                "GET /api/pg/_table/odd",
+                &[("filter", filter), ("fields", "id")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{filter}: {}", r.text);
+        assert_eq!(r.json["resource"], ids, "{filter}: {}", r.text);
+    }
+    let body =
+        json!({"id": 3, "grid": [[1, 2], [3, 4]], "z": {"r": 1.5, "i": -2}, "spot": "(1,2)"});
+    let r = app
+        .call("POST /api/pg/_table/odd?fields=grid,z,spot", Some(&body))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(
+        r.json["resource"][0],
+        json!({"grid": [[1, 2], [3, 4]], "z": {"r": 1.5, "i": -2}, "spot": "(1,2)"}),
+        "{}",
+        r.text
+    );
+    let r = app
+        .call(
+            "PATCH /api/pg/_table/odd/3?fields=grid,z",
+            Some(&json!({"grid": [[5]], "z": {"r": 0, "i": 1}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        r.json,
+        json!({"grid": [[5]], "z": {"r": 0, "i": 1}}),
+        "{}",
+        r.text
+    );
+}

@@ -64,6 +64,11 @@ pub struct Column {
     /// written as WKT text (`POINT(1 2)`).
     #[serde(skip)]
     pub spatial: bool,
+    /// The database holds the values as text, so `LIKE` applies as it is;
+    /// else (a PostgreSQL enum, `xml`, `money`, a range) the column is cast
+    /// to text first. Starts as the API type says; engines correct it.
+    #[serde(skip)]
+    pub db_text: bool,
     pub is_unique: bool,
     pub is_foreign_key: bool,
     pub ref_table: Option<String>,
@@ -168,6 +173,7 @@ impl Column {
             generated: false,
             filled_on_insert: false,
             spatial: false,
+            db_text: api_type.is_textual(),
             is_unique: false,
             is_foreign_key: false,
             ref_table: None,

@@ -495,6 +495,11 @@ impl CatalogRows {
                 r.try_get::<String, _>("db_type")?,
             );
             c.cast_type = r.try_get("cast_type")?;
+            // a string in the API, but not text in the database: LIKE casts it
+            c.db_text = matches!(
+                base.as_str(),
+                "text" | "varchar" | "bpchar" | "char" | "name" | "citext"
+            );
             c.range = match base.as_str() {
                 "int2" => Some(IntRange::bits(16, false)),
                 "int4" => Some(IntRange::bits(32, false)),

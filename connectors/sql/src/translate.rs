@@ -80,7 +80,7 @@ pub fn returning_cols(t: &Table, asked: &[String]) -> Result<Vec<OutCol>, Connec
 fn col_ref(c: &Column) -> ColRef {
     ColRef {
         name: c.name.clone(),
-        textual: c.api_type.is_textual(),
+        textual: c.db_text,
     }
 }
 

@@ -1,12 +1,31 @@
 use super::{Dialect, quote_with};
-use crate::ast::{ColRef, OutCol, Param};
+use crate::ast::{ColRef, OutCol, Param, SqlValue};
 use gatehouse_core::ApiType;
 use gatehouse_core::cells::Cell;
+use serde_json::Value;
 use std::fmt::Write as _;
 
 /// PostgreSQL: `$n` placeholders cast to the column's type, and rows read as
 /// cells (`cell_column`) that the driver spells from their binary form.
 pub struct Postgres;
+
+/// `[[1, 2], [3, null]]` as `{{"1","2"},{"3",NULL}}`: every element quoted
+/// (each type's input reads its quoted text), nested arrays as nested braces.
+fn array_literal(v: &Value) -> String {
+    match v {
+        Value::Array(items) => {
+            let inner: Vec<String> = items.iter().map(array_literal).collect();
+            format!("{{{}}}", inner.join(","))
+        }
+        Value::Null => "NULL".into(),
+        Value::String(s) => quote_element(s),
+        other => quote_element(&other.to_string()),
+    }
+}
+
+fn quote_element(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
 
 impl Dialect for Postgres {
     fn name(&self) -> &'static str {
@@ -30,12 +49,25 @@ impl Dialect for Postgres {
     }
 
     fn typed_param(&self, placeholder: String, p: &Param) -> String {
-        match (&p.cast, p.json_array) {
-            (Some(t), true) => {
-                format!("ARRAY(SELECT jsonb_array_elements_text({placeholder}::jsonb))::{t}")
+        match (&p.cast, p.api_type) {
+            // a composite from its JSON object, nested ones included
+            (Some(t), Some(ApiType::Object)) => {
+                format!("jsonb_populate_record(NULL::{t}, {placeholder}::jsonb)")
             }
-            (Some(t), false) => format!("{placeholder}::{t}"),
+            (Some(t), _) => format!("{placeholder}::{t}"),
             (None, _) => placeholder,
+        }
+    }
+
+    /// An array is bound as PostgreSQL's array literal, which nests (a
+    /// JSON array of arrays is a multi-dimensional array).
+    fn bind_value(&self, p: &Param) -> SqlValue {
+        match (&p.value, p.json_array) {
+            (SqlValue::Text(s), true) => match serde_json::from_str::<Value>(s) {
+                Ok(v @ Value::Array(_)) => SqlValue::Text(array_literal(&v)),
+                _ => p.value.clone(),
+            },
+            (v, _) => v.clone(),
         }
     }
 
