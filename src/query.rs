@@ -85,6 +85,46 @@ fn filter_params(v: &Value) -> ApiResult<Map<String, Value>> {
     }
 }
 
+/// The terms of `order`: each a field (bare, or `"double quoted"` with `""`
+/// for a quote, so a name may hold spaces and commas) and the words after
+/// it. `None` for an unclosed quote or a term without a field.
+fn order_terms(text: &str) -> Option<Vec<(String, Vec<String>)>> {
+    let mut terms = Vec::new();
+    let mut chars = text.chars().peekable();
+    loop {
+        while chars.next_if(|c| c.is_whitespace() || *c == ',').is_some() {}
+        let Some(&first) = chars.peek() else {
+            return Some(terms);
+        };
+        let field = if first == '"' {
+            chars.next();
+            let mut name = String::new();
+            loop {
+                match chars.next()? {
+                    '"' if chars.next_if_eq(&'"').is_some() => name.push('"'),
+                    '"' => break,
+                    c => name.push(c),
+                }
+            }
+            name
+        } else {
+            let mut name = String::new();
+            while let Some(c) = chars.next_if(|c| !c.is_whitespace() && *c != ',') {
+                name.push(c);
+            }
+            name
+        };
+        if field.is_empty() {
+            return None;
+        }
+        let mut rest = String::new();
+        while let Some(c) = chars.next_if(|c| *c != ',') {
+            rest.push(c);
+        }
+        terms.push((field, rest.split_whitespace().map(str::to_string).collect()));
+    }
+}
+
 /// Credentials in the query string (docs/API.md §6): read by authentication,
 /// never a parameter, and never shown to a hook script.
 const CREDENTIALS: &[&str] = &["api_key", "session_token"];
@@ -362,7 +402,13 @@ impl Params {
             return Ok(Vec::new());
         };
         let mut out = Vec::new();
-        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let terms = order_terms(&text).ok_or_else(|| {
+            invalid(
+                "order",
+                "'field [asc|desc] [nulls first|nulls last]', comma separated (a name with spaces or commas in double quotes)",
+            )
+        })?;
+        for (field, words) in terms {
             if out.len() == self.limits.max_order {
                 return Err(too_many(
                     "order",
@@ -371,12 +417,10 @@ impl Params {
                     "terms",
                 ));
             }
-            let words: Vec<String> = part.split_whitespace().map(str::to_string).collect();
-            let field = words[0].clone();
             if !table.accepts_field(&field, true) {
                 return Err(ApiError::unknown_field(&table.name, &field));
             }
-            let rest: Vec<String> = words[1..].iter().map(|w| w.to_ascii_lowercase()).collect();
+            let rest: Vec<String> = words.iter().map(|w| w.to_ascii_lowercase()).collect();
             let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
             let (descending, tail) = match rest.as_slice() {
                 ["asc", t @ ..] => (false, t),

@@ -356,3 +356,67 @@ async fn postgres_strings_that_are_not_text_and_nested_values() {
         r.text
     );
 }
+
+/// Column names that are not identifiers (PostgREST's test schema has
+/// `"zip code"`, `"do$llar$s"`, `"field-with_sep"`, mixed case) are named
+/// in double quotes in `filter` and `order`.
+async fn names_that_are_not_identifiers(engine: Engine, table: &str) {
+    let Some(db) = fresh_db(engine, Some(table)).await else {
+        return;
+    };
+    let app = TestApp::new().await;
+    app.register("db", &db).await;
+    for (filter, order, want) in [
+        ("\"zip code\" = '2'", "id", json!([{"id": 2}])),
+        (
+            "\"do$llar$s\" > 1",
+            "\"do$llar$s\" desc",
+            json!([{"id": 3}, {"id": 2}]),
+        ),
+        (
+            "\"field-with_sep\" starts with 'b'",
+            "\"zip code\"",
+            json!([{"id": 2}]),
+        ),
+        (
+            "\"MixedCase\" in (1, 3)",
+            "\"MixedCase\" desc, id",
+            json!([{"id": 3}, {"id": 1}]),
+        ),
+    ] {
+        let r = app
+            .call_query(
+                "GET /api/db/_table/odd_names",
+                &[("filter", filter), ("order", order), ("fields", "id")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{filter} / {order}: {}", r.text);
+        assert_eq!(r.json["resource"], want, "{filter} / {order}: {}", r.text);
+    }
+    let r = app
+        .call_query("GET /api/db/_table/odd_names", &[("order", "\"zip code")])
+        .await;
+    assert_eq!(r.status.as_u16(), 400, "{}", r.text);
+    assert_eq!(r.json["error"]["code"], "invalid_parameter", "{}", r.text);
+}
+
+const ODD_NAMES_ROWS: &str =
+    "INSERT INTO odd_names VALUES (1, '1', 1, 'a', 1), (2, '2', 2, 'b', 2), (3, '3', 3, 'c', 3);";
+
+#[tokio::test]
+async fn sqlite_names_that_are_not_identifiers() {
+    names_that_are_not_identifiers(
+        Engine::Sqlite,
+        &format!("CREATE TABLE odd_names (id INTEGER PRIMARY KEY, \"zip code\" TEXT, \"do$llar$s\" INTEGER, \"field-with_sep\" TEXT, \"MixedCase\" INTEGER); {ODD_NAMES_ROWS}"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn postgres_names_that_are_not_identifiers() {
+    names_that_are_not_identifiers(
+        Engine::Postgres,
+        &format!("CREATE TABLE odd_names (id integer PRIMARY KEY, \"zip code\" text, \"do$llar$s\" integer, \"field-with_sep\" text, \"MixedCase\" integer); {ODD_NAMES_ROWS}"),
+    )
+    .await;
+}

@@ -21,8 +21,12 @@
 //! text      := string | ":" name | "{" name "}"
 //! string    := "'" chars "'" | '"' chars '"'   (a doubled quote is a literal quote)
 //! number    := ["-"] digits ["." digits] [("e" | "E") ["+" | "-"] digits]
-//! field     := identifier { "." identifier }
+//! field     := identifier { "." identifier } | '"' chars '"'
 //! ```
+//!
+//! A double-quoted token names a field where a field is expected (`"zip code"
+//! = '1'`, a name that is not an identifier: spaces, `$`, `-`, a keyword) and
+//! is a string where a value is (as it always was: `name = "Ada"`).
 //!
 //! `field = null` means `field IS NULL` and `field != null` means `IS NOT NULL`;
 //! any other comparison with null is an error. Positions in errors are 0-based
@@ -113,6 +117,29 @@ impl Field {
         Self {
             name: name.into(),
             position: 0,
+        }
+    }
+
+    /// Whether the name can be written bare (an identifier, dotted or not,
+    /// that is not a keyword); else it is written in double quotes.
+    pub fn is_plain(name: &str) -> bool {
+        let mut segments = name.split('.');
+        let first_ok = segments.next().is_some_and(|s| {
+            s.chars().next().is_some_and(is_ident_start) && s.chars().all(is_ident_char)
+        });
+        first_ok
+            && segments.all(|s| !s.is_empty() && s.chars().all(is_ident_char))
+            && !RESERVED.iter().any(|r| r.eq_ignore_ascii_case(name))
+    }
+}
+
+/// The field as the filter language writes it: bare, or `"double quoted"`.
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if Field::is_plain(&self.name) {
+            f.write_str(&self.name)
+        } else {
+            write!(f, "\"{}\"", self.name.replace('"', "\"\""))
         }
     }
 }
@@ -433,7 +460,7 @@ impl fmt::Display for Expr {
                 write!(f, "({})", parts.join(sep))
             }
             Expr::Not(e) => write!(f, "NOT {e}"),
-            Expr::Cmp { field, op, value } => write!(f, "{} {} {value}", field.name, op.symbol()),
+            Expr::Cmp { field, op, value } => write!(f, "{} {} {value}", field, op.symbol()),
             Expr::In {
                 field,
                 values,
@@ -443,35 +470,29 @@ impl fmt::Display for Expr {
                     .iter()
                     .map(std::string::ToString::to_string)
                     .collect();
-                write!(
-                    f,
-                    "{} {}IN ({})",
-                    field.name,
-                    not(negated),
-                    parts.join(", ")
-                )
+                write!(f, "{} {}IN ({})", field, not(negated), parts.join(", "))
             }
             Expr::Like {
                 field,
                 pattern,
                 negated,
-            } => write!(f, "{} {}LIKE {pattern}", field.name, not(negated)),
+            } => write!(f, "{} {}LIKE {pattern}", field, not(negated)),
             Expr::Text { field, mode, text } => {
                 let kw = match mode {
                     TextMatch::Contains => "CONTAINS",
                     TextMatch::StartsWith => "STARTS WITH",
                     TextMatch::EndsWith => "ENDS WITH",
                 };
-                write!(f, "{} {kw} {text}", field.name)
+                write!(f, "{field} {kw} {text}")
             }
             Expr::Between {
                 field,
                 low,
                 high,
                 negated,
-            } => write!(f, "{} {}BETWEEN {low} AND {high}", field.name, not(negated)),
+            } => write!(f, "{} {}BETWEEN {low} AND {high}", field, not(negated)),
             Expr::IsNull { field, negated } => {
-                write!(f, "{} IS {}NULL", field.name, not(negated))
+                write!(f, "{} IS {}NULL", field, not(negated))
             }
         }
     }
@@ -483,6 +504,8 @@ impl fmt::Display for Expr {
 enum Tok {
     Ident(String),
     Str(String),
+    /// A double-quoted token: a field name or a string, by its place.
+    Quoted(String),
     Num(String),
     Param(String),
     Sym(&'static str),
@@ -500,6 +523,7 @@ impl Token {
         match &self.kind {
             Tok::Ident(s) => format!("'{s}'"),
             Tok::Str(_) => "a string".into(),
+            Tok::Quoted(s) => format!("\"{s}\""),
             Tok::Num(n) => format!("number {n}"),
             Tok::Param(p) => format!(":{p}"),
             Tok::Sym(s) => format!("'{s}'"),
@@ -628,7 +652,11 @@ fn lex(input: &str) -> Result<Vec<Token>, FilterError> {
                     }
                 }
             }
-            Tok::Str(s)
+            if quote == '"' {
+                Tok::Quoted(s)
+            } else {
+                Tok::Str(s)
+            }
         } else if c == ':' {
             i += 1;
             let mut s = String::new();
@@ -852,6 +880,13 @@ impl Parser {
                     position: t.position,
                 })
             }
+            Tok::Quoted(name) if !name.is_empty() => {
+                self.pos += 1;
+                Ok(Field {
+                    name,
+                    position: t.position,
+                })
+            }
             _ => Err(self.error("a field name")),
         }
     }
@@ -968,7 +1003,7 @@ impl Parser {
         self.count_value()?;
         let t = self.peek().clone();
         let v = match &t.kind {
-            Tok::Str(s) => Value::String(s.clone()),
+            Tok::Str(s) | Tok::Quoted(s) => Value::String(s.clone()),
             Tok::Num(n) => match n.parse::<Number>() {
                 Ok(n) => Value::Number(n),
                 Err(_) => return Err(self.error("a number")),
@@ -1006,7 +1041,7 @@ impl Parser {
         self.count_value()?;
         let t = self.peek().clone();
         match t.kind {
-            Tok::Str(s) => {
+            Tok::Str(s) | Tok::Quoted(s) => {
                 self.pos += 1;
                 Ok(Operand::Value(Value::String(s)))
             }

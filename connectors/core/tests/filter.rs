@@ -35,6 +35,17 @@ fn productions() {
         ("a = 'it''s'", "a = 'it''s'"),
         ("a = \"say \"\"hi\"\"\"", "a = 'say \"hi\"'"),
         ("a = ''", "a = ''"),
+        // quoted field names: any text, printed quoted only when not an identifier
+        ("\"zip code\" = '1'", "\"zip code\" = '1'"),
+        ("\"do$llar$s\" > 2", "\"do$llar$s\" > 2"),
+        ("\"field-with_sep\" is null", "\"field-with_sep\" IS NULL"),
+        ("\"MixedCase\" in (1, 2)", "MixedCase IN (1, 2)"),
+        ("\"and\" = 1", "\"and\" = 1"),
+        (
+            "\"say \"\"hi\"\"\" like 'x%'",
+            "\"say \"\"hi\"\"\" LIKE 'x%'",
+        ),
+        ("\"a\" = \"b\"", "a = 'b'"),
         ("a = -12.50", "a = -12.50"),
         ("a = 1e3", "a = 1e+3"),
         ("a = 2.5E-3", "a = 2.5e-3"),
@@ -218,7 +229,7 @@ impl Rng {
 
 /// A random filter from the grammar (valid by construction).
 fn valid(r: &mut Rng, depth: usize) -> String {
-    const FIELDS: &[&str] = &["a", "b.c", "Name", "x_1"];
+    const FIELDS: &[&str] = &["a", "b.c", "Name", "x_1", "\"zip code\"", "\"a\"\"b\""];
     const VALUES: &[&str] = &[
         "1", "-2.5", "'x'", "'it''s'", "\"q\"", "true", "false", ":p", "0.10",
     ];
