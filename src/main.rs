@@ -198,8 +198,10 @@ fn init_logging(format: &str, access: AccessLog) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(format!("info,sqlx=warn,{}", access.directive()))
     });
+    // colours only for a terminal: a log file or journal gets plain text
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     if format == "json" {
         builder.json().init();

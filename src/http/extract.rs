@@ -30,8 +30,11 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
         serde_json::from_slice(&bytes)
             .map(|v| JsonBody(Some(v)))
             .map_err(|e| {
-                ApiError::new(Code::InvalidJson, "the request body is not valid JSON")
-                    .with_context(json!({"line": e.line(), "column": e.column()}))
+                ApiError::new(
+                    Code::InvalidJson,
+                    format!("the request body is not valid JSON: {e}"),
+                )
+                .with_context(json!({"line": e.line(), "column": e.column()}))
             })
     }
 }

@@ -548,7 +548,7 @@ impl Policy {
         if p.is_anonymous() {
             return Err(ApiError::new(
                 Code::Unauthorized,
-                "credentials are required for this resource",
+                "credentials are required for this resource: send an API key as the X-API-Key header (or X-DreamFactory-API-Key, or ?api_key=), or a session token as Authorization: Bearer <token> (or X-DreamFactory-Session-Token); POST /api/user/session gives one",
             ));
         }
         Err(ApiError::new(

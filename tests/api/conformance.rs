@@ -5,7 +5,7 @@
 //! (`skip`), with the reason in `why`.
 //!
 //! A case: `{"name", "request": "METHOD /api/{svc}/...", "query": {...},
-//! "body": ..., "headers": {...}, "auth": false, "status": 200, "expect": ...,
+//! "body": ... (or "raw_body": "text sent as is"), "headers": {...}, "auth": false, "status": 200, "expect": ...,
 //! "exact": true, "raw_contains": [...], "raw_excludes": [...]}`.
 //! `expect` is matched as a subset (objects may have more keys) unless `exact`.
 
@@ -132,7 +132,11 @@ async fn run(engine: Engine, file: &str) {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let r = app.call_with(&target, c.get("body"), &hdrs).await;
+        // `raw_body`: sent as it is written (JSON that does not parse)
+        let r = match c.get("raw_body").and_then(Value::as_str) {
+            Some(raw) => app.call_raw_with(&target, raw, &hdrs).await,
+            None => app.call_with(&target, c.get("body"), &hdrs).await,
+        };
         let mut errors = Vec::new();
         if let Some(s) = c.get("status").and_then(Value::as_u64)
             && u64::from(r.status.as_u16()) != s

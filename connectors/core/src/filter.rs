@@ -687,6 +687,13 @@ fn lex(input: &str) -> Result<Vec<Token>, FilterError> {
             Tok::Param(s)
         } else {
             let two: String = chars[i..chars.len().min(i + 2)].iter().collect();
+            if two == "==" {
+                return Err(err(
+                    i,
+                    "'=' (equality is one '=' here, not '==')",
+                    "'=='".into(),
+                ));
+            }
             let sym = match two.as_str() {
                 "!=" | "<>" | ">=" | "<=" | "||" | "&&" => Some(match two.as_str() {
                     "!=" => "!=",

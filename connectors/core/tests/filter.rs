@@ -126,6 +126,7 @@ fn errors() {
         ("a = 1 and", 9, "a field name"),
         ("and = 1", 0, "a field name"),
         ("a ! 1", 2, "a field, value or operator"),
+        ("a == 1", 2, "'=' (equality is one '=' here, not '==')"),
         ("a = 1; drop table x", 5, "a field, value or operator"),
         ("é = 'x' or", 10, "a field name"),
     ];

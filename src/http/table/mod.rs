@@ -190,6 +190,13 @@ async fn handle(state: &AppState, caller: &Principal, mut op: TableOp) -> ApiRes
             op.table, op.service
         ))
     })?;
+    // a write to a read-only view is refused first, whatever else is wrong with it
+    if op.method != Method::GET && !table.writable {
+        return Err(ApiError::new(
+            Code::ReadOnly,
+            format!("'{}' is a read-only view", table.name),
+        ));
+    }
     let access = Access::of(state, caller, &op.service, &table)?;
     op.read_body().await?;
     op.params
