@@ -99,7 +99,7 @@ gh_start_mariadb() {
 
 # The PyPI servers and tools live in one venv under target/ (reused between local runs).
 GH_VENV="$(pwd)/target/test-venv"
-GH_PY_PKGS=(secantusdb==0.7.0b3 nx-27017==0.8.1 pysqlbridge==2.1.3 openapi-spec-validator==0.9.0 schemathesis==4.32.5)
+GH_PY_PKGS=(secantusdb==0.7.0b3 nx-27017==0.8.1 pysqlbridge==2.1.3 openapi-spec-validator==0.9.0 schemathesis==4.32.5 openapi-python-client==0.26.2)
 gh_venv() {
   local stamp="$GH_VENV/.gatehouse-${GH_PY_PKGS[*]// /_}"
   if [ -f "$stamp" ]; then return 0; fi
@@ -155,6 +155,7 @@ gh_openapi_tools() {
   gh_venv || { gh_fail_or_warn "could not install openapi-spec-validator and schemathesis from PyPI"; return; }
   export GATEHOUSE_TEST_OPENAPI_VALIDATOR="$GH_VENV/bin/openapi-spec-validator"
   export GATEHOUSE_TEST_SCHEMATHESIS="$GH_VENV/bin/schemathesis"
+  export GATEHOUSE_TEST_OPENAPI_PYTHON_CLIENT="$GH_VENV/bin/openapi-python-client"
 }
 
 # Headless Chromium and its WebDriver (Debian's chromium, chromium-driver), for

@@ -14,6 +14,8 @@ const NAMES: &[(&str, &str)] = &[
     ("filter", "filter"),
     ("where", "filter"),
     ("params", "params"),
+    // the name the OpenAPI documents publish (generated clients collide with `params`)
+    ("filter_params", "params"),
     ("limit", "limit"),
     ("top", "limit"),
     ("offset", "offset"),

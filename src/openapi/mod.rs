@@ -387,10 +387,13 @@ fn parameters() -> Map<String, Value> {
             json!({"type": "string"}),
             "A filter in the filter language, e.g. `price > 10 and name like 'A%'`.",
         ),
+        // published as `filter_params`: generated clients (openapi-python-client,
+        // and others with a local named `params`) collide with `params`; the
+        // server takes both names
         p(
-            "params",
+            "filter_params",
             json!({"type": "string"}),
-            "A JSON object of values for `:name` parameters in `filter`.",
+            "A JSON object of values for `:name` parameters in `filter` (`{\"r\": \"north\"}`); also accepted as `params`.",
         ),
         p(
             "limit",
@@ -500,7 +503,7 @@ pub fn service_document(
     let list_params: Vec<Value> = [
         "fields",
         "filter",
-        "params",
+        "filter_params",
         "limit",
         "offset",
         "order",
@@ -514,7 +517,14 @@ pub fn service_document(
     .map(|n| reference("parameters", n))
     .collect();
     let write_params: Vec<Value> = [
-        "fields", "filter", "params", "ids", "id_field", "continue", "rollback", "force",
+        "fields",
+        "filter",
+        "filter_params",
+        "ids",
+        "id_field",
+        "continue",
+        "rollback",
+        "force",
     ]
     .iter()
     .map(|n| reference("parameters", n))

@@ -7,6 +7,7 @@
 mod common;
 
 mod browser;
+mod clients;
 mod conformance;
 mod e2e;
 mod export;
