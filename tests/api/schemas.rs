@@ -420,3 +420,70 @@ async fn postgres_names_that_are_not_identifiers() {
     )
     .await;
 }
+
+/// `_schema.related` names only tables the service serves: not PostgreSQL's
+/// per-partition copies of a partitioned table's keys, not a table in a
+/// schema the service does not expose; a composite key marks each of its
+/// columns as a foreign key.
+#[tokio::test]
+async fn related_names_only_served_tables() {
+    let table = "CREATE SCHEMA hidden;
+        CREATE TABLE hidden.secret (id integer PRIMARY KEY);
+        CREATE TABLE region (code text, country text, PRIMARY KEY (code, country));
+        CREATE TABLE shop (id integer PRIMARY KEY, secret_id integer REFERENCES hidden.secret,
+            code text, country text, FOREIGN KEY (code, country) REFERENCES region);
+        CREATE TABLE sale (id integer, shop_id integer REFERENCES shop, at date NOT NULL,
+            PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+        CREATE TABLE sale_2025 PARTITION OF sale FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+        CREATE TABLE sale_2026 PARTITION OF sale FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+        CREATE TABLE refund (id integer PRIMARY KEY, sale_id integer, sale_at date,
+            FOREIGN KEY (sale_id, sale_at) REFERENCES sale);";
+    let Some(db) = fresh_db(Engine::Postgres, Some(table)).await else {
+        return;
+    };
+    let app = TestApp::new().await;
+    app.register("pg", &db).await;
+    let served: Vec<String> = app.call("GET /api/pg/_table", None).await.json["resource"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect();
+    for t in &served {
+        let s = app.call(&format!("GET /api/pg/_schema/{t}"), None).await;
+        for r in s.json["related"].as_array().unwrap() {
+            let target = r["ref_table"].as_str().unwrap();
+            assert!(
+                served.iter().any(|n| n == target),
+                "{t} relates to {target}, which is not served: {}",
+                s.text
+            );
+        }
+    }
+    let shop = app.call("GET /api/pg/_schema/shop", None).await;
+    let mut related: Vec<&str> = shop.json["related"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    related.sort_unstable();
+    assert_eq!(
+        related,
+        ["region_by_code_country", "sale_by_shop_id"],
+        "{}",
+        shop.text
+    );
+    let fields = shop.json["field"].as_array().unwrap();
+    let field = |n: &str| fields.iter().find(|f| f["name"] == n).unwrap();
+    assert_eq!(field("code")["is_foreign_key"], true, "{}", shop.text);
+    assert_eq!(field("country")["is_foreign_key"], true, "{}", shop.text);
+    assert_eq!(field("country")["ref_field"], "country", "{}", shop.text);
+    let refund = app.call("GET /api/pg/_schema/refund", None).await;
+    assert_eq!(
+        refund.json["related"].as_array().map(Vec::len),
+        Some(1),
+        "one key to the partitioned table, not one per partition: {}",
+        refund.text
+    );
+}

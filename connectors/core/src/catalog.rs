@@ -311,18 +311,20 @@ impl Catalog {
         let mut related: Vec<(usize, Related)> = Vec::new();
         for (i, t) in tables.iter().enumerate() {
             for fk in &t.foreign_keys {
-                related.push((
-                    i,
-                    Related {
-                        name: format!("{}_by_{}", fk.ref_table, fk.columns.join("_")),
-                        kind: "belongs_to",
-                        field: fk.columns.clone(),
-                        ref_table: fk.ref_table.clone(),
-                        ref_field: fk.ref_columns.clone(),
-                    },
-                ));
-                // sorted by name above: a lookup, not a scan per key
+                // sorted by name above: a lookup, not a scan per key. A key
+                // into a table the service does not serve (another schema)
+                // relates to nothing a client could ask for.
                 if let Ok(j) = tables.binary_search_by(|o| o.name.as_str().cmp(&fk.ref_table)) {
+                    related.push((
+                        i,
+                        Related {
+                            name: format!("{}_by_{}", fk.ref_table, fk.columns.join("_")),
+                            kind: "belongs_to",
+                            field: fk.columns.clone(),
+                            ref_table: fk.ref_table.clone(),
+                            ref_field: fk.ref_columns.clone(),
+                        },
+                    ));
                     related.push((
                         j,
                         Related {
@@ -342,12 +344,16 @@ impl Catalog {
         for t in &mut tables {
             let fks = t.foreign_keys.clone();
             for fk in fks {
-                if let [col] = fk.columns.as_slice()
-                    && let Some(c) = t.columns.iter_mut().find(|c| &c.name == col)
-                {
-                    c.is_foreign_key = true;
-                    c.ref_table = Some(fk.ref_table.clone());
-                    c.ref_field = fk.ref_columns.first().cloned();
+                // every column of a key, a composite one too, with the
+                // column it refers to
+                for (col, ref_col) in fk.columns.iter().zip(&fk.ref_columns) {
+                    if let Some(c) = t.columns.iter_mut().find(|c| &c.name == col)
+                        && !c.is_foreign_key
+                    {
+                        c.is_foreign_key = true;
+                        c.ref_table = Some(fk.ref_table.clone());
+                        c.ref_field = Some(ref_col.clone());
+                    }
                 }
             }
         }

@@ -1,5 +1,7 @@
 -- Foreign keys of the service's schemas ($1), with the columns on both sides
--- in key order (conkey/confkey are parallel arrays).
+-- in key order (conkey/confkey are parallel arrays). The copies PostgreSQL
+-- keeps of a partitioned table's keys (on each partition, or pointing at
+-- each partition of the referenced table: conparentid <> 0) are left out.
 SELECT n.nspname AS schema_name,
        c.relname AS table_name,
        fn.nspname AS ref_schema,
@@ -18,5 +20,6 @@ JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_class fc ON fc.oid = con.confrelid
 JOIN pg_namespace fn ON fn.oid = fc.relnamespace
 WHERE con.contype = 'f'
+  AND con.conparentid = 0
   AND n.nspname = ANY($1::text[])
 ORDER BY 1, 2, con.conname
