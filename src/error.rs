@@ -72,6 +72,9 @@ codes! {
     MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED;
     ReadOnly = "read_only", METHOD_NOT_ALLOWED;
     Conflict = "conflict", CONFLICT;
+    /// The table cannot be read in its present state (a materialized view
+    /// not yet populated: `REFRESH MATERIALIZED VIEW`).
+    ObjectNotReady = "object_not_ready", CONFLICT;
     DuplicateKey = "duplicate_key", CONFLICT;
     ForeignKeyViolation = "foreign_key_violation", CONFLICT;
     PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE;
@@ -163,6 +166,7 @@ impl ApiError {
             ErrorKind::Forbidden => Code::Forbidden,
             ErrorKind::LimitExceeded => Code::LimitExceeded,
             ErrorKind::Unavailable => Code::Unavailable,
+            ErrorKind::NotReady => Code::ObjectNotReady,
             ErrorKind::OutcomeUnknown => Code::OutcomeUnknown,
             ErrorKind::Internal => Code::Internal,
         };
@@ -204,6 +208,9 @@ fn default_message(kind: ErrorKind) -> &'static str {
         ErrorKind::Forbidden => "the database does not allow this operation",
         ErrorKind::LimitExceeded => "the request is too large for this database",
         ErrorKind::Unavailable => "the database is unavailable; try again shortly",
+        ErrorKind::NotReady => {
+            "the table cannot be read in its present state (a materialized view that has not been refreshed)"
+        }
         ErrorKind::OutcomeUnknown => {
             "the connection to the database was lost after the write was sent: it may or may not have been applied; read the records before writing again"
         }

@@ -487,3 +487,42 @@ async fn related_names_only_served_tables() {
         refund.text
     );
 }
+
+/// Database states that are nobody's typo: an unpopulated materialized view
+/// is 409 `object_not_ready`; a view whose own SQL fails is a 500 (the
+/// caller sent nothing wrong); an error the database raises during a write
+/// names the field when the database does (`unique_violation` on `email`).
+#[tokio::test]
+async fn database_states_get_their_own_answers() {
+    let table = "CREATE TABLE person (id integer PRIMARY KEY, email text UNIQUE, boss integer REFERENCES person);
+        INSERT INTO person VALUES (1, 'a@x.test', NULL), (2, 'b@x.test', 1);
+        CREATE MATERIALIZED VIEW stale AS SELECT id FROM person WITH NO DATA;
+        CREATE VIEW broken AS SELECT id, 1 / (id - id) AS ratio FROM person;";
+    let Some(db) = fresh_db(Engine::Postgres, Some(table)).await else {
+        return;
+    };
+    let app = TestApp::new().await;
+    app.register("pg", &db).await;
+    let r = app.call("GET /api/pg/_table/stale", None).await;
+    assert_eq!(r.status.as_u16(), 409, "{}", r.text);
+    assert_eq!(r.json["error"]["code"], "object_not_ready", "{}", r.text);
+    let r = app.call("GET /api/pg/_table/broken", None).await;
+    assert_eq!(r.status.as_u16(), 500, "{}", r.text);
+    assert!(!r.text.contains("division"), "no driver text: {}", r.text);
+    let r = app
+        .call(
+            "POST /api/pg/_table/person",
+            Some(&json!({"id": 3, "email": "a@x.test"})),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 409, "{}", r.text);
+    assert_eq!(r.json["error"]["context"]["field"], "email", "{}", r.text);
+    let r = app
+        .call(
+            "POST /api/pg/_table/person",
+            Some(&json!({"id": 4, "boss": 99})),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 409, "{}", r.text);
+    assert_eq!(r.json["error"]["context"]["field"], "boss", "{}", r.text);
+}

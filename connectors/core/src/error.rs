@@ -35,6 +35,9 @@ pub enum ErrorKind {
     LimitExceeded,
     /// The database cannot be reached, or the pool is exhausted.
     Unavailable,
+    /// The object cannot be used in its present state (a materialized view
+    /// never refreshed): not the caller's fault, and not fixed by a retry.
+    NotReady,
     /// The connection failed after a write (or its `COMMIT`) was sent: it
     /// may or may not have been applied, so a blind retry could apply it twice.
     OutcomeUnknown,

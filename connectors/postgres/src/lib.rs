@@ -180,7 +180,8 @@ fn stale_plan(e: &sqlx::Error) -> bool {
 }
 
 fn err(e: sqlx::Error) -> ConnectorError {
-    map_error(e, |db| match code(db).as_str() {
+    let field = named_column(&e);
+    let mut err = map_error(e, |db| match code(db).as_str() {
         // class 22: data exception (bad number, date, text representation, out of range)
         c if c.starts_with("22") => Some(ErrorKind::InvalidValue),
         // class 08: connection exception; 57P0x: shutdown; 53300: too many connections
@@ -197,8 +198,29 @@ fn err(e: sqlx::Error) -> ConnectorError {
         "428C9" | "42883" | "42804" => Some(ErrorKind::InvalidInput),
         // undefined table: the catalog is older than the database
         "42P01" => Some(ErrorKind::NotFound),
+        // object not in prerequisite state: a materialized view never refreshed
+        "55000" => Some(ErrorKind::NotReady),
         _ => None,
-    })
+    });
+    if err.kind != ErrorKind::Internal && err.field.is_none() {
+        err.field = field;
+    }
+    err
+}
+
+/// The column a PostgreSQL error names: its `column` field (NOT NULL), or
+/// the first column of `Key (email)=(…) already exists` (unique, foreign key).
+fn named_column(e: &sqlx::Error) -> Option<String> {
+    let sqlx::Error::Database(db) = e else {
+        return None;
+    };
+    let pg = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()?;
+    if let Some(c) = pg.column() {
+        return Some(c.to_string());
+    }
+    let cols = pg.detail()?.strip_prefix("Key (")?.split(")=").next()?;
+    let first = cols.split(", ").next()?.trim_matches('"');
+    (!first.is_empty()).then(|| first.to_string())
 }
 
 fn bind(

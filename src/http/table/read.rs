@@ -53,11 +53,12 @@ pub(super) async fn read(
     let list = List::of(service, table, access, p, &fields, Paging::Page(max))?;
     let (req, ids, count, offset, limit) =
         (list.req, list.ids, list.count, list.offset, list.limit);
+    let chose_values = p.has("filter") || ids.is_some();
     let out = service
         .connector
         .select(&req)
         .await
-        .map_err(connector_err(false))?;
+        .map_err(|e| read_err(table, chose_values, e))?;
     if count == CountMode::Only {
         return Ok((
             StatusCode::OK,
@@ -182,6 +183,24 @@ pub(super) enum Paging {
 }
 
 /// A list request (`GET` on a table without an id), as the connector gets it.
+/// A list's error. A data exception the database raised while computing
+/// rows the caller chose no values for is the database's (a view whose own
+/// SQL fails: division by zero, a bad cast): 500, logged with the table,
+/// rather than 400 blaming the caller.
+fn read_err(table: &Table, chose_values: bool, e: gatehouse_core::ConnectorError) -> ApiError {
+    if !chose_values
+        && e.kind == gatehouse_core::ErrorKind::InvalidValue
+        && e.public.is_none()
+        && e.field.is_none()
+    {
+        return ApiError::internal(format_args!(
+            "the database could not compute the rows of '{}': {}",
+            table.name, e.detail
+        ));
+    }
+    connector_err(false)(e)
+}
+
 /// An order that gives every row one place: the primary key, else a unique
 /// column; none for a table with neither (a view), which pages as the
 /// database reads it.
