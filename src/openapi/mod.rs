@@ -39,6 +39,18 @@ pub fn column_schema(c: &Column) -> Value {
         if let (Some(n), true) = (c.length, c.api_type.is_textual()) {
             o.insert("maxLength".into(), json!(n));
         }
+        if let Some(values) = &c.values {
+            let mut list: Vec<Value> = values.iter().map(|v| json!(v)).collect();
+            if c.allow_null && !c.is_primary_key {
+                list.push(Value::Null);
+            }
+            o.insert("enum".into(), Value::Array(list));
+        }
+        // single precision (24 binary digits, as information_schema counts
+        // them) where the engine says so
+        if c.api_type == ApiType::Float && c.precision.is_some_and(|p| p <= 24) {
+            o.insert("format".into(), json!("float"));
+        }
         if let Some(r) = c.range {
             // the format says 32 or 64 bits; a narrower or unsigned range is spelled out
             let (format, full) = if r.min >= i128::from(i32::MIN) && r.max <= i128::from(i32::MAX) {
@@ -122,6 +134,11 @@ pub fn check_value(c: &Column, v: &Value) -> Result<(), String> {
     };
     if !ok {
         return Err(expected(c.api_type).to_string());
+    }
+    if let (Some(values), Some(s)) = (&c.values, v.as_str())
+        && !values.iter().any(|x| x == s)
+    {
+        return Err(format!("one of {}", values.join(", ")));
     }
     if c.spatial
         && v.as_str()

@@ -526,3 +526,69 @@ async fn database_states_get_their_own_answers() {
     assert_eq!(r.status.as_u16(), 409, "{}", r.text);
     assert_eq!(r.json["error"]["context"]["field"], "boss", "{}", r.text);
 }
+
+/// OpenAPI details a generated client relies on: enum columns list their
+/// values (and a value outside them is 422 naming the field before the
+/// database), `real` is a single-precision float.
+async fn enums_are_listed_and_checked(engine: Engine, table: &str) {
+    let Some(db) = fresh_db(engine, Some(table)).await else {
+        return;
+    };
+    let app = TestApp::new().await;
+    app.register("db", &db).await;
+    let spec = app.call("GET /api/db/_spec", None).await;
+    let props = &spec.json["components"]["schemas"]["feeling"]["properties"];
+    assert_eq!(props["m"]["enum"], json!(["happy", "sad", null]), "{props}");
+    let r = app
+        .call(
+            "POST /api/db/_table/feeling",
+            Some(&json!({"id": 1, "m": "angry"})),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 422, "{}", r.text);
+    assert_eq!(r.json["error"]["context"]["field"], "m", "{}", r.text);
+    assert_eq!(
+        r.json["error"]["context"]["expected"], "one of happy, sad",
+        "{}",
+        r.text
+    );
+    let r = app
+        .call(
+            "POST /api/db/_table/feeling",
+            Some(&json!({"id": 2, "m": "sad"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+}
+
+#[tokio::test]
+async fn postgres_enums_are_listed_and_checked() {
+    enums_are_listed_and_checked(
+        Engine::Postgres,
+        "CREATE TYPE mood AS ENUM ('happy', 'sad'); CREATE TABLE feeling (id integer PRIMARY KEY, m mood, r real);",
+    )
+    .await;
+    let Some(db) = fresh_db(
+        Engine::Postgres,
+        Some("CREATE TABLE f (id integer PRIMARY KEY, r real, d double precision);"),
+    )
+    .await
+    else {
+        return;
+    };
+    let app = TestApp::new().await;
+    app.register("db", &db).await;
+    let spec = app.call("GET /api/db/_spec", None).await;
+    let props = &spec.json["components"]["schemas"]["f"]["properties"];
+    assert_eq!(props["r"]["format"], "float", "{props}");
+    assert_eq!(props["d"]["format"], "double", "{props}");
+}
+
+#[tokio::test]
+async fn mysql_enums_are_listed_and_checked() {
+    enums_are_listed_and_checked(
+        Engine::MySql,
+        "CREATE TABLE feeling (id integer PRIMARY KEY, m enum('happy','sad'));",
+    )
+    .await;
+}

@@ -76,6 +76,10 @@ pub struct Column {
     pub length: Option<i64>,
     pub precision: Option<i64>,
     pub scale: Option<i64>,
+    /// The values an enum column takes (PostgreSQL enums, MySQL `ENUM`), in
+    /// their order; others are refused before the database, naming the field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<String>>,
     /// The integers the column's type holds (`smallint`: -32768..=32767),
     /// where the engine says; values outside are refused before the database.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -182,6 +186,7 @@ impl Column {
             precision: None,
             scale: None,
             range: None,
+            values: None,
             description: None,
         }
     }

@@ -302,6 +302,29 @@ impl SqlTransaction for Tx {
     }
 }
 
+/// The labels of `enum('a','it''s')`, as `COLUMN_TYPE` spells them.
+fn enum_values(column_type: &str) -> Option<Vec<String>> {
+    let inner = column_type.strip_prefix("enum(")?.strip_suffix(')')?;
+    let mut out = Vec::new();
+    let mut chars = inner.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\'' {
+            continue;
+        }
+        let mut label = String::new();
+        loop {
+            match chars.next()? {
+                '\'' if chars.next_if_eq(&'\'').is_some() => label.push('\''),
+                '\'' => break,
+                '\\' => label.push(chars.next()?),
+                ch => label.push(ch),
+            }
+        }
+        out.push(label);
+    }
+    Some(out)
+}
+
 /// MySQL's and MariaDB's spatial types: strings of WKT in the API.
 const SPATIAL: &[&str] = &[
     "geometry",
@@ -398,6 +421,9 @@ async fn introspect(conn: &mut MySqlConnection) -> Result<Catalog, sqlx::Error> 
             String::new()
         };
         col.spatial = spatial;
+        if data_type == "enum" {
+            col.values = enum_values(&col.db_type);
+        }
         if matches!(api, ApiType::Integer | ApiType::Bigint) {
             col.range = bits.map(|b| IntRange::bits(b, unsigned));
         }

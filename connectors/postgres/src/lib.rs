@@ -542,7 +542,12 @@ impl CatalogRows {
                     .as_deref()
                     .is_some_and(|d| d.starts_with("nextval("));
             c.description = r.try_get("description")?;
+            c.values = r.try_get("enum_values")?;
+
             (c.length, c.precision, c.scale) = modifiers(&base, r.try_get("typmod")?);
+            if base == "float4" {
+                c.precision = Some(24);
+            }
             tables[i].columns.push(c);
         }
         for r in self.keys {

@@ -26,6 +26,8 @@ SELECT n.nspname AS schema_name,
        a.attidentity = 'a' AS identity_always,
        a.attgenerated <> '' AS is_generated,
        a.atttypmod AS typmod,
+       (SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e
+        WHERE e.enumtypid = COALESCE(bt.oid, t.oid)) AS enum_values,
        ds.description
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
