@@ -127,9 +127,10 @@ fn order_terms(text: &str) -> Option<Vec<(String, Vec<String>)>> {
     }
 }
 
-/// Credentials in the query string (docs/API.md §6): read by authentication,
-/// never a parameter, and never shown to a hook script.
-const CREDENTIALS: &[&str] = &["api_key", "session_token"];
+/// Credentials in the query string (docs/API.md §6), read by authentication,
+/// and `method` (a tunnelled verb, read by the router): never parameters,
+/// and never shown to a hook script.
+const CREDENTIALS: &[&str] = &["api_key", "session_token", "method"];
 
 #[derive(Debug, Default)]
 pub struct Params {

@@ -128,7 +128,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
             // Preflight requests are answered here, before any credentials are asked for.
             .option_layer(cors)
-            .map_request(tunnel)
+            .layer(axum::middleware::from_fn(tunnel))
             .service(app),
     )
 }
@@ -175,25 +175,49 @@ fn cors_layer(c: &crate::config::CorsConfig) -> Option<CorsLayer> {
     })
 }
 
-/// `POST` with `X-HTTP-Method: GET|PATCH|PUT|DELETE` is treated as that verb.
-fn tunnel(mut req: Request) -> Request {
-    if req.method() == Method::POST
-        && let Some(m) = req
-            .headers()
-            .get("x-http-method")
-            .and_then(|v| v.to_str().ok())
-    {
-        let m = m.trim().to_ascii_uppercase();
-        if let Some(method) = ["GET", "PATCH", "PUT", "DELETE"]
+/// `POST` with `X-HTTP-Method` (or `X-HTTP-Method-Override`, or `?method=`)
+/// naming GET, PATCH, PUT, DELETE or MERGE is treated as that verb; MERGE is
+/// PATCH (DreamFactory's name for it), sent directly or tunnelled. Any other
+/// verb named is 400: the request would otherwise be a create.
+async fn tunnel(mut req: Request, next: axum::middleware::Next) -> Response {
+    if req.method().as_str() == "MERGE" {
+        *req.method_mut() = Method::PATCH;
+    } else if req.method() == Method::POST {
+        let header = ["x-http-method", "x-http-method-override"]
             .iter()
-            .find(|x| **x == m)
-            .and_then(|x| Method::from_bytes(x.as_bytes()).ok())
-        {
-            *req.method_mut() = method;
-            req.extensions_mut().insert(Tunnelled);
+            .find_map(|h| req.headers().get(*h))
+            .map(|v| v.to_str().unwrap_or("").to_string());
+        let query = || {
+            url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
+                .find(|(k, _)| k == "method")
+                .map(|(_, v)| v.into_owned())
+        };
+        if let Some(asked) = header.or_else(query) {
+            let verb = match asked.trim().to_ascii_uppercase().as_str() {
+                "GET" => Method::GET,
+                "PATCH" | "MERGE" => Method::PATCH,
+                "PUT" => Method::PUT,
+                "DELETE" => Method::DELETE,
+                "POST" => Method::POST,
+                _ => {
+                    return ApiError::new(
+                        Code::BadRequest,
+                        format!(
+                            "'{}' is not a method a POST can stand for: GET, PATCH, PUT, DELETE or MERGE",
+                            asked.trim()
+                        ),
+                    )
+                    .with_context(json!({"parameter": "X-HTTP-Method"}))
+                    .into_response();
+                }
+            };
+            if verb != Method::POST {
+                *req.method_mut() = verb;
+                req.extensions_mut().insert(Tunnelled);
+            }
         }
     }
-    req
+    next.run(req).await
 }
 
 async fn health() -> Json<Value> {
