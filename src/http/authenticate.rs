@@ -85,7 +85,8 @@ pub async fn resolve(state: &AppState, creds: &Credentials) -> Result<Principal,
 /// token may still be sent) and refreshing (the token may have expired).
 fn handles_own_credentials(method: &Method, path: &str) -> bool {
     let path = path.trim_end_matches('/');
-    path.ends_with("/user/session") && (method == Method::POST || method == Method::PUT)
+    (path.ends_with("/user/session") && (method == Method::POST || method == Method::PUT))
+        || (path.ends_with("/system/admin/session") && method == Method::POST)
 }
 
 /// The first path segment below `/api` (or `/api/v2`): the service. Routers

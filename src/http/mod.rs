@@ -44,6 +44,7 @@ pub fn system_routes() -> OpenApiRouter<Arc<AppState>> {
             session::refresh,
             session::logout
         ))
+        .routes(routes!(session::admin_login))
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::get, users::update, users::delete))
         // PUT is PATCH for users (DreamFactory clients send both); one

@@ -53,12 +53,26 @@ fn session_json(state: &AppState, row: &SessionRow, user: &User) -> Value {
         chrono::Utc::now().timestamp(),
         row.expires_at,
     );
+    // DreamFactory's login answer carries the user's fields at the top
+    // level too; its clients read them there
+    let name = user.name.clone().unwrap_or_default();
+    let (first, last) = name.split_once(' ').unwrap_or((name.as_str(), ""));
+    let admin = user.role == crate::auth::ADMIN;
     json!({
         "session_token": token,
         "session_id": row.id,
         "expires_at": rfc3339(row.expires_at),
         "role": user.role,
         "user": user_json(user),
+        "id": user.id,
+        "name": user.name,
+        "first_name": first,
+        "last_name": last,
+        "email": user.email,
+        "is_sys_admin": admin,
+        "role_id": if admin { Value::Null } else { Value::from(user.role.clone()) },
+        "token_expiry_date": chrono::DateTime::from_timestamp(row.expires_at, 0)
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
     })
 }
 
@@ -73,6 +87,22 @@ pub async fn login(
     State(state): State<Arc<AppState>>,
     Body(input): Body<LoginInput>,
 ) -> ApiResult<Json<Value>> {
+    start(&state, input, false).await
+}
+
+/// `POST /api/system/admin/session`: DreamFactory's admin login, for users
+/// whose role is `admin` only (anyone else: 401, as a wrong password is).
+#[utoipa::path(operation_id = "system.session.admin_login", post, path = "/system/admin/session", tag = "session", summary = "Log in as an admin", request_body = LoginInput, responses((status = 200, description = "A session token", body = crate::openapi::system::AnyJson), crate::openapi::system::Refused))]
+pub async fn admin_login(
+    State(state): State<Arc<AppState>>,
+    Body(input): Body<LoginInput>,
+) -> ApiResult<Json<Value>> {
+    start(&state, input, true).await
+}
+
+/// A new session for the user `input` names, if the password is theirs
+/// (and, `admin_only`, their role is `admin`).
+async fn start(state: &AppState, input: LoginInput, admin_only: bool) -> ApiResult<Json<Value>> {
     let _ = input.remember_me;
     let (Some(email), Some(pw)) = (input.email, input.password) else {
         return Err(ApiError::new(
@@ -91,7 +121,7 @@ pub async fn login(
     };
     let ok = password::verify(pw, hash).await;
     let user = match user {
-        Some(u) if ok && u.active => u,
+        Some(u) if ok && u.active && (!admin_only || u.role == crate::auth::ADMIN) => u,
         _ => return Err(unauthorized("invalid email or password")),
     };
     let now = chrono::Utc::now().timestamp();
@@ -100,7 +130,7 @@ pub async fn login(
         user_id: user.id,
         generation: 1,
         created_at: now,
-        expires_at: now + ttl(&state),
+        expires_at: now + ttl(state),
     };
     state
         .store
@@ -108,7 +138,7 @@ pub async fn login(
         .await
         .map_err(store_failed)?;
     tracing::info!(user = user.id, "session started");
-    Ok(Json(session_json(&state, &row, &user)))
+    Ok(Json(session_json(state, &row, &user)))
 }
 
 fn ttl(state: &AppState) -> i64 {

@@ -557,3 +557,53 @@ async fn admin_bodies_name_the_field_they_refuse() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
     assert_eq!(r.json["error"]["context"]["field"], "remember");
 }
+
+/// DreamFactory's login answer (the user's fields at the top level, the
+/// expiry as `token_expiry_date`) and its admin login, for admins only.
+#[tokio::test]
+async fn dreamfactory_logins() {
+    let Some((app, _db)) = app_with_shop().await else {
+        return;
+    };
+    app.session("ann@example.com", "reader").await;
+    let r = app
+        .call("POST /api/system/user", Some(&json!({"email": "root@example.com", "password": "pass-word-1", "role": "admin", "name": "Ada Lovelace"})))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let body = json!({"email": "root@example.com", "password": "pass-word-1"});
+    for path in [
+        "POST /api/user/session",
+        "POST /api/v2/system/admin/session",
+    ] {
+        let r = app.call_with(path, Some(&body), &[]).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text);
+        for (k, v) in [
+            ("email", json!("root@example.com")),
+            ("first_name", json!("Ada")),
+            ("last_name", json!("Lovelace")),
+            ("is_sys_admin", json!(true)),
+            ("role_id", serde_json::Value::Null),
+        ] {
+            assert_eq!(r.json[k], v, "{path} {k}: {}", r.text);
+        }
+        assert!(
+            r.json["id"].is_i64() && r.json["session_token"].is_string(),
+            "{}",
+            r.text
+        );
+        let expiry = r.json["token_expiry_date"].as_str().unwrap();
+        assert!(
+            chrono::NaiveDateTime::parse_from_str(expiry, "%Y-%m-%d %H:%M:%S").is_ok(),
+            "{expiry}"
+        );
+    }
+    // the admin login is for admins only
+    let r = app
+        .call_with(
+            "POST /api/v2/system/admin/session",
+            Some(&json!({"email": "ann@example.com", "password": "pass-word-1"})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+}
