@@ -32,6 +32,8 @@ const NAMES: &[(&str, &str)] = &[
     ("force", "force"),
     ("refresh", "refresh"),
     ("format", "format"),
+    ("as_list", "as_list"),
+    ("include_schema", "include_schema"),
 ];
 
 fn canonical(name: &str) -> Option<&'static str> {

@@ -3,10 +3,11 @@
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
+use crate::query::Params;
 use crate::rbac::Resource;
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use gatehouse_core::Table;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -15,14 +16,25 @@ pub async fn list(
     State(state): State<Arc<AppState>>,
     caller: Principal,
     Path(service): Path<String>,
+    RawQuery(query): RawQuery,
 ) -> ApiResult<Json<Value>> {
+    let params = Params::from_query(query.as_deref());
+    params.refuse_unknown()?;
+    // `as_list=true`: the names alone (DreamFactory's form)
+    let as_list = params.flag("as_list")?;
     let svc = state.service(&service)?;
     let catalog = svc.catalog();
     let list: Vec<Value> = state
         .policy
         .visible_tables(&caller, &service, catalog.tables(), Resource::Schema)
         .into_iter()
-        .map(|t| json!({"name": t.name, "is_view": t.is_view(), "description": t.description}))
+        .map(|t| {
+            if as_list {
+                json!(t.name)
+            } else {
+                json!({"name": t.name, "is_view": t.is_view(), "description": t.description})
+            }
+        })
         .collect();
     if list.is_empty() {
         state

@@ -46,9 +46,29 @@ pub(super) fn ids_filter(key: &[String], ids: &[Vec<Value>]) -> Expr {
     }
 }
 
-/// The key values of a path `{id}`.
-pub(super) fn path_key(table: &Table, id: &str) -> ApiResult<(Vec<String>, Vec<Value>)> {
-    let key = require_key(table)?;
+/// The key values of a path `{id}`: of the primary key, or of the columns
+/// `id_field` names (`/customers/a@x.test?id_field=email`), which for a
+/// write must be the primary key or one unique column (a write by path
+/// changes one record).
+pub(super) fn path_key(
+    table: &Table,
+    id: &str,
+    p: &Params,
+    writing: bool,
+) -> ApiResult<(Vec<String>, Vec<Value>)> {
+    let key = ids_key(table, p)?;
+    let unique = key == table.primary_key
+        || matches!(key.as_slice(), [one] if table.column(one).is_some_and(|c| c.is_unique));
+    if writing && !unique {
+        return Err(ApiError::new(
+            Code::InvalidParameter,
+            format!(
+                "a write by path changes one record: 'id_field' must be the primary key or a unique column of '{}'",
+                table.name
+            ),
+        )
+        .with_context(serde_json::json!({"parameter": "id_field"})));
+    }
     let values = if key.len() == 1 {
         vec![Value::String(id.to_string())]
     } else {

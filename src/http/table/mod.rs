@@ -74,11 +74,19 @@ pub async fn list_tables(
             .map_err(|e| ApiError::from_connector(e, false))?;
     }
     let catalog = svc.catalog();
+    // `as_list=true`: the names alone (DreamFactory's form)
+    let as_list = params.flag("as_list")?;
     let list: Vec<Value> = state
         .policy
         .visible_tables(&caller, &service, catalog.tables(), Resource::Table)
         .into_iter()
-        .map(|t| json!({"name": t.name}))
+        .map(|t| {
+            if as_list {
+                json!(t.name)
+            } else {
+                json!({"name": t.name})
+            }
+        })
         .collect();
     if list.is_empty() {
         state

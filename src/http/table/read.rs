@@ -26,7 +26,7 @@ pub(super) async fn read(
     let max = service.settings.max_records;
 
     if let Some(id) = &op.id {
-        let (key, values) = path_key(view, id)?;
+        let (key, values) = path_key(view, id, p, false)?;
         let req = SelectRequest {
             table: table.clone(),
             fields,
@@ -50,7 +50,49 @@ pub(super) async fn read(
         });
     }
 
+    // DreamFactory's list options: the keys alone, or the schema beside the rows
+    let as_list = p.flag("as_list")?;
+    let include_schema = p.flag("include_schema")?;
+    if as_list || include_schema {
+        let key = super::keys::ids_key(view, p)?;
+        let fields = if as_list { key.clone() } else { fields };
+        let list = List::of(service, table, access, p, &fields, Paging::Page(max))?;
+        let (status, content) = page(service, table, list, p, &fields).await?;
+        let mut v = content.into_value()?;
+        if as_list && let Some(Value::Array(rows)) = v.get_mut("resource") {
+            for r in rows.iter_mut() {
+                let mut parts: Vec<Value> = key.iter().map(|k| r[k].take()).collect();
+                *r = if parts.len() == 1 {
+                    parts.remove(0)
+                } else {
+                    Value::String(
+                        parts
+                            .iter()
+                            .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+                            .collect::<Vec<_>>()
+                            .join(","),
+                    )
+                };
+            }
+        }
+        if include_schema && let Some(o) = v.as_object_mut() {
+            let meta = o.entry("meta").or_insert_with(|| json!({}));
+            meta["schema"] = crate::http::schema::describe(view);
+        }
+        return Ok((status, Content::Value(v)));
+    }
     let list = List::of(service, table, access, p, &fields, Paging::Page(max))?;
+    page(service, table, list, p, &fields).await
+}
+
+/// One page of a list, enveloped.
+async fn page(
+    service: &Service,
+    table: &Arc<Table>,
+    list: List,
+    p: &Params,
+    fields: &[String],
+) -> ApiResult<(StatusCode, Content)> {
     let (req, ids, count, offset, limit) =
         (list.req, list.ids, list.count, list.offset, list.limit);
     let chose_values = p.has("filter") || ids.is_some();
@@ -79,7 +121,7 @@ pub(super) async fn read(
             rows.into_records().map_err(connector_err(false))?,
             &key,
             &ids,
-            &fields,
+            fields,
             &table.name,
         )?,
         (Rows::Json(mut rows), None) => {

@@ -145,7 +145,7 @@ pub(super) fn selected_items(
         Ok(recs.remove(0))
     };
     if let Some(id) = &op.id {
-        let (key, values) = path_key(table, id)?;
+        let (key, values) = path_key(table, id, &op.params, true)?;
         let item = WriteItem {
             filter: key_filter(&key, values),
             values: single_values()?,
