@@ -34,6 +34,7 @@ const NAMES: &[(&str, &str)] = &[
     ("format", "format"),
     ("as_list", "as_list"),
     ("include_schema", "include_schema"),
+    ("file", "file"),
 ];
 
 fn canonical(name: &str) -> Option<&'static str> {
@@ -308,6 +309,16 @@ impl Params {
     /// A streamed export asked for by `format=ndjson|csv` or, without
     /// `format`, by an `Accept` of `application/x-ndjson` or `text/csv`.
     pub fn export_format(&self, accept: Option<&str>) -> ApiResult<Option<ExportFormat>> {
+        // DreamFactory's `file=name.csv`: the format from the extension
+        if !self.map.contains_key("format")
+            && let Some((_, ext)) = self.file()?
+        {
+            return match ext.as_str() {
+                "csv" => Ok(Some(ExportFormat::Csv)),
+                "ndjson" | "jsonl" => Ok(Some(ExportFormat::Ndjson)),
+                _ => Err(invalid("file", "a name ending in .csv or .ndjson")),
+            };
+        }
         if let Some(f) = self.text("format")? {
             return match f.trim().to_ascii_lowercase().as_str() {
                 "" | "json" => Ok(None),
@@ -331,6 +342,28 @@ impl Params {
             }
         });
         Ok(wanted)
+    }
+
+    /// `file`: the name an export is downloaded as (an attachment), and its
+    /// extension, lower-case. Only a plain file name: no path, no quotes.
+    pub fn file(&self) -> ApiResult<Option<(String, String)>> {
+        let Some(name) = self.text("file")? else {
+            return Ok(None);
+        };
+        let name = name.trim().to_string();
+        let plain = !name.is_empty()
+            && name.len() <= 255
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+        match ext {
+            Some(ext) if plain => Ok(Some((name, ext))),
+            _ => Err(invalid(
+                "file",
+                "a file name of letters, digits, '.', '_' and '-' with an extension",
+            )),
+        }
     }
 
     /// `fields`: `None` when absent, every column for `*`.

@@ -190,3 +190,36 @@ async fn mongodb_export() {
 async fn nx_export() {
     export_streams_every_row(Engine::MongoNx).await;
 }
+
+/// DreamFactory's `file=name.csv`: the export as an attachment of that name,
+/// its format from the extension; a name with a path or quotes is 400.
+#[tokio::test]
+async fn file_names_an_attachment() {
+    let Some(db) = fresh_db(Engine::Sqlite, None).await else {
+        return;
+    };
+    let app = TestApp::new().await;
+    app.register("shop", &db).await;
+    let r = app
+        .call(
+            "GET /api/shop/_table/products?file=products.csv&fields=sku&order=id",
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        r.headers["content-disposition"],
+        "attachment; filename=\"products.csv\""
+    );
+    assert!(
+        r.text.starts_with("sku\r\n") || r.text.starts_with("sku\n"),
+        "{}",
+        r.text
+    );
+    for bad in ["../x.csv", "a\"b.csv", "noextension", "x.exe"] {
+        let r = app
+            .call_query("GET /api/shop/_table/products", &[("file", bad)])
+            .await;
+        assert_eq!(r.status.as_u16(), 400, "{bad}: {}", r.text);
+    }
+}

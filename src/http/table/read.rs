@@ -209,11 +209,17 @@ pub(super) async fn export(
                 std::io::Error::other("export failed")
             })
         });
-    Ok((
+    let mut resp = (
         [(header::CONTENT_TYPE, format.content_type())],
         axum::body::Body::from_stream(body),
     )
-        .into_response())
+        .into_response();
+    if let Some((file, _)) = op.params.file()?
+        && let Ok(v) = header::HeaderValue::from_str(&format!("attachment; filename=\"{file}\""))
+    {
+        resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(resp)
 }
 
 /// How many rows a list may return.
