@@ -257,8 +257,13 @@ async fn ready(State(state): State<Arc<AppState>>, req: Request) -> Response {
     (code, Json(body)).into_response()
 }
 
-/// `GET /api`: the services the caller may see.
-async fn list_services(State(state): State<Arc<AppState>>, caller: Principal) -> Json<Value> {
+/// `GET /api`: the services the caller may see; on `/api/v2` also under
+/// `services`, where DreamFactory's clients read them.
+async fn list_services(
+    State(state): State<Arc<AppState>>,
+    caller: Principal,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+) -> Json<Value> {
     let list: Vec<Value> = state
         .registry
         .all()
@@ -266,6 +271,9 @@ async fn list_services(State(state): State<Arc<AppState>>, caller: Principal) ->
         .filter(|s| !visible_resources(&state, &caller, s).is_empty())
         .map(|s| json!({"name": s.name, "type": s.kind, "label": s.label, "description": s.description}))
         .collect();
+    if uri.path().trim_end_matches('/') == "/api/v2" {
+        return Json(json!({ "resource": list, "services": list }));
+    }
     Json(json!({ "resource": list }))
 }
 

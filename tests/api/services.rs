@@ -383,7 +383,10 @@ async fn request_ids_bodies_and_limits() {
     let r = app.call_raw("POST /api/system/service", "{not json").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.json["error"]["code"], "invalid_json");
+    // the v2 path also answers under `services`, where DreamFactory's clients read
     let r: Value = app.call("GET /api/v2", None).await.json;
+    assert_eq!(r, json!({"resource": [], "services": []}));
+    let r: Value = app.call("GET /api", None).await.json;
     assert_eq!(r, json!({"resource": []}));
 }
 
