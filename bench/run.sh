@@ -41,7 +41,7 @@ GATEHOUSE="$ROOT/target/release/gatehouse"
 REFERENCE="$ROOT/target/release/gatehouse-bench-reference"
 
 # --- PostgreSQL and the data -------------------------------------------------
-GATEHOUSE_TEST_SERVERS=postgres . scripts/test-env.sh
+GATEHOUSE_TEST_SERVERS=postgres . tools/test-env.sh
 PG_URL=$GATEHOUSE_TEST_POSTGRES_URL          # postgres://app:apppass@127.0.0.1:PORT/appdb
 PG_BASE=${PG_URL%/*}
 # PostgreSQL on its core: backends fork from the postmaster and inherit it.

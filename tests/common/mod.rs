@@ -127,10 +127,10 @@ pub fn env_url(var: &str) -> Option<String> {
     match std::env::var(var) {
         Ok(u) if !u.is_empty() => Some(u),
         _ if required() => panic!(
-            "{var} is not set: run the tests with scripts/test.sh, which starts the database servers"
+            "{var} is not set: run the tests with tools/test.sh, which starts the database servers"
         ),
         _ => {
-            eprintln!("skipping: {var} is not set (scripts/test.sh starts the servers)");
+            eprintln!("skipping: {var} is not set (tools/test.sh starts the servers)");
             None
         }
     }

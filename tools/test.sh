@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The whole test suite: starts the database servers (scripts/test-env.sh), then
+# The whole test suite: starts the database servers (tools/test-env.sh), then
 # runs every test of the workspace with cargo-nextest against them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${CI:-}" = "true" ]; then export GATEHOUSE_TEST_REQUIRE_ALL=1; fi
-. scripts/test-env.sh
+. tools/test-env.sh
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast "$@"
 else

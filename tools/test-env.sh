@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts throwaway database servers for the test suite and exports their URLs.
-# Source it (`. scripts/test-env.sh`); everything it starts is stopped on exit.
+# Source it (`. tools/test-env.sh`); everything it starts is stopped on exit.
 #
 #   GATEHOUSE_TEST_POSTGRES_URL   a PostgreSQL 15 superuser-less account with CREATEDB;
 #                                 each test creates its own database through it.
