@@ -553,17 +553,33 @@ pub fn service_document(
     for t in tables {
         let name = component_name(&t.name, &taken);
         let patch = format!("{name}.patch");
+        let part = format!("{name}.partial");
         taken.push(name.clone());
         taken.push(patch.clone());
+        taken.push(part.clone());
         let record = record_schema(t);
         let mut partial = record.clone();
         if let Some(o) = partial.as_object_mut() {
             o.remove("required");
         }
+        // three names for three uses: `{table}` a whole record (a read's
+        // answer, a create's body), `{table}.patch` an update's body,
+        // `{table}.partial` an answer holding only the fields asked for
+        // (`fields=`; a write's answer, which holds the key by default)
         schemas.insert(name.clone(), record);
-        schemas.insert(patch.clone(), partial);
+        schemas.insert(patch.clone(), partial.clone());
+        if let Some(o) = partial.as_object_mut() {
+            o.insert(
+                "description".into(),
+                json!("A record with only the fields asked for (`fields`)."),
+            );
+        }
+        schemas.insert(part.clone(), partial);
         let one = reference("schemas", &name);
         let some = reference("schemas", &patch);
+        let fewer = reference("schemas", &part);
+        // anyOf: a whole record is also a partial one (oneOf would refuse it)
+        let read = json!({"anyOf": [one.clone(), fewer.clone()]});
         let envelope = |item: &Value| {
             json!({"type": "object", "properties": {
                 "resource": {"type": "array", "items": item},
@@ -614,16 +630,18 @@ pub fn service_document(
                 }
                 // answers hold the fields asked for (`fields`), so no field is required in them
                 let (request, answer) = match (o.body, on_record) {
-                    (Body::None, _) => (None, &some),
-                    (Body::Full, false) => (Some(body(&one)), &some),
-                    (Body::Partial, false) => (Some(body(&some)), &some),
+                    // a read answers whole records, or the fields asked for
+                    (Body::None, _) if o.method == "get" => (None, &read),
+                    (Body::None, _) => (None, &fewer),
+                    (Body::Full, false) => (Some(body(&one)), &fewer),
+                    (Body::Partial, false) => (Some(body(&some)), &fewer),
                     (Body::Full, true) => (
                         Some(json!({"required": true, "content": json_content(one.clone())})),
-                        &some,
+                        &fewer,
                     ),
                     (Body::Partial, true) => (
                         Some(json!({"required": true, "content": json_content(some.clone())})),
-                        &some,
+                        &fewer,
                     ),
                 };
                 let answer = if on_record {

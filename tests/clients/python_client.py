@@ -11,6 +11,7 @@ from demo_client import AuthenticatedClient  # noqa: E402
 from demo_client.api.customers import (  # noqa: E402
     customers_create,
     customers_delete_one,
+    customers_get,
     customers_list,
     customers_update_one,
 )
@@ -29,6 +30,12 @@ assert made.resource[0].name == "Gen Client", made
 
 got = customers_update_one.sync(str(new_id), client=c, body=CustomersPatch(region="west"), fields="id,region")
 assert got.region == "west", got
+
+# a whole record reads as the table's model; one with only some fields as .partial
+whole = customers_get.sync(str(new_id), client=c)
+assert type(whole) is Customers and whole.email == "gen@example.com", whole
+some = customers_get.sync(str(new_id), client=c, fields="region")
+assert type(some).__name__ == "CustomersPartial" and some.region == "west", some
 
 customers_delete_one.sync(str(new_id), client=c)
 left = customers_list.sync(client=c, filter_="email = :e", filter_params=json.dumps({"e": "gen@example.com"}))
