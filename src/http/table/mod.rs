@@ -134,8 +134,10 @@ impl<S: Send + Sync> FromRequest<S> for TableOp {
 
 impl TableOp {
     /// Reads the JSON body. Parameters may travel in it: all of it for a
-    /// tunnelled GET, and the keys beside `resource` for any write envelope.
-    async fn read_body(&mut self) -> ApiResult<()> {
+    /// tunnelled GET, the keys beside `resource` for any write envelope, and
+    /// DreamFactory's `ids` in a PATCH, PUT or DELETE body (`{"ids": [1, 2]}`,
+    /// unless `table` has a column of that name).
+    async fn read_body(&mut self, table: &Table) -> ApiResult<()> {
         let unread = match self.unread.get_mut() {
             Ok(r) => r.take(),
             Err(poisoned) => poisoned.into_inner().take(),
@@ -151,6 +153,18 @@ impl TableOp {
                     self.params.set_records(records.clone());
                 }
                 body = None;
+            } else if matches!(self.method, Method::PATCH | Method::PUT | Method::DELETE)
+                && !obj.contains_key("resource")
+                && table.column("ids").is_none()
+                && let Some(ids) = obj.get("ids")
+            {
+                let mut rest = obj.clone();
+                rest.remove("ids");
+                self.params.merge_body(&serde_json::Map::from_iter([(
+                    "ids".to_string(),
+                    ids.clone(),
+                )]));
+                body = (!rest.is_empty()).then_some(Value::Object(rest));
             } else if obj.contains_key("resource") {
                 self.params.merge_body(obj);
             }
@@ -206,7 +220,7 @@ async fn handle(state: &AppState, caller: &Principal, mut op: TableOp) -> ApiRes
         ));
     }
     let access = Access::of(state, caller, &op.service, &table)?;
-    op.read_body().await?;
+    op.read_body(&table).await?;
     op.params
         .bound_to(state.config.limits, rbac::caller_values(caller));
     // 4. Pre-process hooks: they may reshape the request, answer it, or reject it.
