@@ -4,56 +4,15 @@
 
 use serde_json::{Value, json};
 use std::fmt::Write as _;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{ClientBuilder, Locator};
 
-struct Server {
-    child: Child,
-    base: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The real binary with its demo, and a second SQLite service of 20 tables.
-async fn server() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
-        .arg("--data-dir")
-        .arg(dir.path())
-        .env("GATEHOUSE_ADMIN_KEY", "browser-key")
-        .env("GATEHOUSE_SCRIPTS_DIR", dir.path().join("scripts"))
-        .env("GATEHOUSE_POLICIES_DIR", dir.path().join("policies"))
-        .env_remove("GATEHOUSE_CONFIG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+async fn server() -> crate::common::DemoBinary {
+    let srv = crate::common::demo_binary("browser-key").await;
+    let (base, dir) = (&srv.base, &srv.dir);
     let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !client
-        .get(format!("{base}/health"))
-        .send()
-        .await
-        .is_ok_and(|r| r.status().is_success())
-    {
-        assert!(Instant::now() < deadline, "the server did not come up");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     let file = dir.path().join("wide.sqlite");
     let url = format!("sqlite://{}?mode=rwc", file.display());
     let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
@@ -79,11 +38,7 @@ async fn server() -> Server {
         .await
         .unwrap();
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    Server {
-        child,
-        base,
-        _dir: dir,
-    }
+    srv
 }
 
 /// How many operations a document has.

@@ -1,31 +1,9 @@
 //! End to end: the real binary over TCP.
 
-use crate::common::{Engine, fresh_db};
+use crate::common::{Engine, demo_binary, free_port, fresh_db, until_healthy};
 use serde_json::{Value, json};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// Waits until the binary at `base` answers `/health`.
-async fn until_healthy(client: &reqwest::Client, base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !client
-        .get(format!("{base}/health"))
-        .send()
-        .await
-        .is_ok_and(|r| r.status().is_success())
-    {
-        assert!(Instant::now() < deadline, "the server did not come up");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 #[tokio::test]
 async fn the_binary_registers_postgres_and_serves_it_at_once() {
@@ -129,36 +107,17 @@ async fn schemathesis_finds_no_server_errors_or_schema_breaks_on_the_demo() {
     let Some(st) = crate::common::env_url("GATEHOUSE_TEST_SCHEMATHESIS") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
-        .arg("--data-dir")
-        .arg(dir.path())
-        .env("GATEHOUSE_ADMIN_KEY", "st-key")
-        .env("GATEHOUSE_SCRIPTS_DIR", dir.path().join("scripts"))
-        .env("GATEHOUSE_POLICIES_DIR", dir.path().join("policies"))
-        .env_remove("GATEHOUSE_CONFIG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
+    let srv = demo_binary("st-key").await;
+    let (base, dir) = (&srv.base, &srv.dir);
+    let spec = reqwest::Client::new()
+        .get(format!("{base}/api/demo/_spec"))
+        .header("X-API-Key", "st-key")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
         .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let spec = loop {
-        if let Ok(r) = client
-            .get(format!("{base}/api/demo/_spec"))
-            .header("X-API-Key", "st-key")
-            .send()
-            .await
-            && r.status().is_success()
-        {
-            break r.text().await.unwrap();
-        }
-        assert!(Instant::now() < deadline, "the server did not come up");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
     let file = dir.path().join("demo-spec.json");
     std::fs::write(&file, spec).unwrap();
     let out = tokio::process::Command::new(st)
@@ -173,8 +132,7 @@ async fn schemathesis_finds_no_server_errors_or_schema_breaks_on_the_demo() {
         .output()
         .await
         .unwrap();
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(srv);
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

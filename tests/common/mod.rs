@@ -532,3 +532,66 @@ async fn mssql_batch(url: &str, sql: &str) {
         .await
         .unwrap();
 }
+
+/// The real binary serving its demo over TCP (`serve --demo`), with `key`
+/// as the admin key and its own data, scripts and policies folders; killed
+/// when dropped.
+pub struct DemoBinary {
+    child: std::process::Child,
+    pub base: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl Drop for DemoBinary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until the binary at `base` answers `/health`.
+pub async fn until_healthy(client: &reqwest::Client, base: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !client
+        .get(format!("{base}/health"))
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not come up"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// Starts the binary with its demo and waits until it answers.
+pub async fn demo_binary(key: &str) -> DemoBinary {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env("GATEHOUSE_ADMIN_KEY", key)
+        .env("GATEHOUSE_SCRIPTS_DIR", dir.path().join("scripts"))
+        .env("GATEHOUSE_POLICIES_DIR", dir.path().join("policies"))
+        .env_remove("GATEHOUSE_CONFIG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    until_healthy(&reqwest::Client::new(), &base).await;
+    DemoBinary { child, base, dir }
+}
