@@ -133,7 +133,7 @@ fn order_terms(text: &str) -> Option<Vec<(String, Vec<String>)>> {
 /// Credentials in the query string (docs/API.md §6), read by authentication,
 /// and `method` (a tunnelled verb, read by the router): never parameters,
 /// and never shown to a hook script.
-const CREDENTIALS: &[&str] = &["api_key", "session_token", "method"];
+const NOT_PARAMETERS: &[&str] = &["api_key", "session_token", "method"];
 
 #[derive(Debug, Default)]
 pub struct Params {
@@ -182,7 +182,7 @@ impl Params {
             Some(c) => {
                 self.map.insert(c, v);
             }
-            None if CREDENTIALS.contains(&name) => {}
+            None if NOT_PARAMETERS.contains(&name) => {}
             None => match self.others.iter_mut().find(|(n, _)| n == name) {
                 Some(slot) => slot.1 = v,
                 None => self.others.push((name.to_string(), v)),

@@ -325,19 +325,6 @@ fn enum_values(column_type: &str) -> Option<Vec<String>> {
     Some(out)
 }
 
-/// MySQL's and MariaDB's spatial types: strings of WKT in the API.
-const SPATIAL: &[&str] = &[
-    "geometry",
-    "point",
-    "linestring",
-    "polygon",
-    "multipoint",
-    "multilinestring",
-    "multipolygon",
-    "geometrycollection",
-    "geomcollection",
-];
-
 /// The API type of a MySQL column from its `DATA_TYPE` and `COLUMN_TYPE`.
 pub fn api_type(data_type: &str, column_type: &str) -> ApiType {
     let unsigned = column_type.contains("unsigned");
@@ -413,7 +400,7 @@ async fn introspect(conn: &mut MySqlConnection) -> Result<Catalog, sqlx::Error> 
             "bigint" => Some(64),
             _ => None,
         };
-        let spatial = SPATIAL.contains(&data_type.as_str());
+        let spatial = gatehouse_sql::MySql::is_spatial(&data_type);
         let mut col = Column::new(name, api, column_type);
         col.cast_type = if spatial {
             "geometry".into()

@@ -13,21 +13,25 @@ use gatehouse_core::ApiType;
 /// the session time zone the driver sets).
 pub struct MySql;
 
-/// A spatial column type (`geometry`, `point`, … as `COLUMN_TYPE` spells it).
-fn is_spatial(db_type: &str) -> bool {
-    let base = db_type.split([' ', '(']).next().unwrap_or("");
-    matches!(
-        base,
-        "geometry"
-            | "point"
-            | "linestring"
-            | "polygon"
-            | "multipoint"
-            | "multilinestring"
-            | "multipolygon"
-            | "geometrycollection"
-            | "geomcollection"
-    )
+impl MySql {
+    /// A spatial type (`geometry`, `point`, …, as `DATA_TYPE` or
+    /// `COLUMN_TYPE` spells it): WKT text in the API. Introspection marks
+    /// such columns by it, and reads select them through it.
+    pub fn is_spatial(db_type: &str) -> bool {
+        let base = db_type.split([' ', '(']).next().unwrap_or("");
+        matches!(
+            base,
+            "geometry"
+                | "point"
+                | "linestring"
+                | "polygon"
+                | "multipoint"
+                | "multilinestring"
+                | "multipolygon"
+                | "geometrycollection"
+                | "geomcollection"
+        )
+    }
 }
 
 impl Dialect for MySql {
@@ -74,7 +78,7 @@ impl Dialect for MySql {
 
     fn read_column(&self, col: &OutCol) -> String {
         let q = self.quote(&col.name);
-        if is_spatial(&col.db_type) {
+        if MySql::is_spatial(&col.db_type) {
             return format!("ST_AsText({q})");
         }
         match col.api_type {
